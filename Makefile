@@ -1,0 +1,31 @@
+# Two commands on a fresh machine:  `make demo`  and  `make test`.
+# Each creates .venv if missing and installs the project into it (idempotent: re-runs only
+# when pyproject.toml changes). TORCH pins the torch wheel; GPU users override it, e.g.
+#   make demo TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128"
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+demo: setup
+	$(VENV)/bin/grpo-gym train --preset demo
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -m "not gpu" $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Gymnasium text environments with verifiable rewards."""

@@ -1,0 +1,64 @@
+"""``grpo-gym``: the command line. Subcommands live beside the code they drive:
+
+    envs   grpo_gym.envs.cli         list, show and check environments
+    train  grpo_gym.agent.train_cli  GRPO training (flags generated from GRPOConfig)
+    eval   grpo_gym.agent.eval_cli   pass rates per environment (flags from EvalConfig)
+
+Errors a user can fix (bad flags, unknown env, missing model) print one line and exit 2;
+set ``GRPO_GYM_DEBUG=1`` for the full traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+import grpo_gym
+
+SUBCOMMAND_MODULES = ("grpo_gym.envs.cli", "grpo_gym.agent.train_cli", "grpo_gym.agent.eval_cli")
+
+
+class UserError(Exception):
+    """An error caused by the user's input; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grpo-gym",
+        description="Gymnasium text environments with verifiable rewards, and a GRPO agent that trains language models on them.",
+        epilog="Run 'grpo-gym COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"grpo-gym {grpo_gym.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    import gymnasium
+
+    from grpo_gym.agent.model import ModelLoadError
+
+    return (UserError, ValueError, FileNotFoundError, ModelLoadError, gymnasium.error.Error)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("grpo-gym: interrupted", file=sys.stderr)
+        return 130
+    except _user_error_types() as exc:
+        if os.environ.get("GRPO_GYM_DEBUG"):
+            raise
+        print(f"grpo-gym {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Generate argparse flags from typed config dataclasses (one source of truth).
+
+Each dataclass field becomes ``--field-name``; its help text comes from
+``field(metadata={"help": ...})``. Types supported: bool, int, float, str, Optional of
+those, ``Literal[...]`` (choices) and ``tuple[...]`` / ``list[...]`` (comma-separated).
+Validation stays in the dataclass's ``__post_init__``; this module only converts text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+T = TypeVar("T")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(get_args(tp)) == 2:
+            return args[0], True
+    return tp, False
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def _converter(tp: Any) -> tuple[Any, list[Any] | None]:
+    """Return (callable that parses one string, choices or None)."""
+    tp, optional = _unwrap_optional(tp)
+    origin = get_origin(tp)
+    if origin is Literal:
+        choices = list(get_args(tp))
+        kind = type(choices[0])
+        return kind, choices
+    if origin in (tuple, list):
+        args = [a for a in get_args(tp) if a is not Ellipsis]
+        inner = args[0] if args else str
+        inner_conv, _ = _converter(inner)
+
+        def parse_seq(text: str) -> Any:
+            items = [s.strip() for s in text.split(",") if s.strip()]
+            try:
+                vals = [inner_conv(s) for s in items]
+            except (ValueError, argparse.ArgumentTypeError) as exc:
+                raise argparse.ArgumentTypeError(f"bad list {text!r}: {exc}") from exc
+            return tuple(vals) if origin is tuple else vals
+
+        return parse_seq, None
+    if tp is bool:
+        return _bool, None
+    if tp in (int, float, str):
+        if optional:
+            def parse_opt(text: str, _tp: Any = tp) -> Any:
+                return None if text.lower() in ("none", "null", "") else _tp(text)
+
+            return parse_opt, None
+        return tp, None
+    raise TypeError(f"configcli: unsupported field type {tp!r}")
+
+
+def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--flag`` per field of dataclass ``cls`` to ``parser`` (defaults suppressed)."""
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(cls.__name__)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.init or f.metadata.get("cli", True) is False:
+            continue
+        conv, choices = _converter(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
+        )
+        help_text = f.metadata.get("help", "")
+        shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
+        group.add_argument(
+            _flag(f.name),
+            dest=f.name,
+            type=conv,
+            choices=choices,
+            default=argparse.SUPPRESS,
+            metavar=None if choices else f.name.upper(),
+            help=f"{help_text} (default: {shown})",
+        )
+
+
+def dataclass_from_args(cls: type[T], ns: argparse.Namespace, base: T | None = None) -> T:
+    """Build ``cls`` from the flags the user actually gave, on top of ``base`` (or defaults)."""
+    given = {f.name: getattr(ns, f.name) for f in dataclasses.fields(cls) if hasattr(ns, f.name)}
+    if base is not None:
+        return dataclasses.replace(base, **given)  # type: ignore[type-var]
+    return cls(**given)

@@ -1,0 +1,23 @@
+"""Shared fixtures: a tiny random causal LM with a real tokenizer, loaded the way users load models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grpo_gym.agent.tiny import build_tiny_model
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A save_pretrained folder holding a 2-layer random Llama and a BPE tokenizer."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture()
+def tiny_policy(tiny_model_dir: Path):
+    """(model, tokenizer) loaded through load_policy on CPU."""
+    from grpo_gym.agent import load_policy
+
+    return load_policy(tiny_model_dir, device="cpu")
