@@ -1,0 +1,58 @@
+"""Where rollouts become training tensors: advantages per reply, collated micro-batches.
+
+Each micro-batch is padded only to its own longest prompt (left) and completion (right), so
+short batches do not pay for the longest reply of the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .rollout import Sample
+
+
+@dataclass
+class MicroBatch:
+    """Tensors for one forward/backward pass over n sequences."""
+
+    input_ids: Tensor  # [n, P+T] prompt left-padded, completion right-padded
+    attention_mask: Tensor  # [n, P+T]
+    loss_mask: Tensor  # [n, T] 1 on completion tokens that carry loss
+    advantages: Tensor  # [n]
+    completion_len: int  # T
+    old_logp: Tensor | None = None  # [n, T], set when mu > 1
+    ref_logp: Tensor | None = None  # [n, T], set when beta > 0
+
+    def to(self, device: torch.device | str) -> MicroBatch:
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return MicroBatch(move(self.input_ids), move(self.attention_mask), move(self.loss_mask), move(self.advantages),
+                          self.completion_len, move(self.old_logp), move(self.ref_logp))
+
+
+def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int, *, mask_truncated: bool = False) -> MicroBatch:
+    """Pad ``samples`` into one micro-batch (prompts left, completions right)."""
+    P = max(len(s.prompt_ids) for s in samples)
+    T = max(max(len(s.completion_ids) for s in samples), 1)
+    n = len(samples)
+    ids = torch.full((n, P + T), pad_id, dtype=torch.long)  # [n, P+T]
+    attn = torch.zeros((n, P + T), dtype=torch.long)  # [n, P+T]
+    loss_mask = torch.zeros((n, T), dtype=torch.float32)  # [n, T]
+    for i, s in enumerate(samples):
+        p, t = len(s.prompt_ids), len(s.completion_ids)
+        ids[i, P - p : P] = s.prompt_ids
+        ids[i, P : P + t] = s.completion_ids
+        attn[i, P - p : P + t] = 1
+        if not (mask_truncated and s.truncated):
+            loss_mask[i, :t] = 1.0
+    return MicroBatch(ids, attn, loss_mask, torch.tensor(list(advantages), dtype=torch.float32), T)
+
+
+def micro_batches(samples: Sequence[Sample], advantages: Sequence[float], size: int, pad_id: int, *, mask_truncated: bool = False) -> list[MicroBatch]:
+    """Split into micro-batches of ``size`` sequences, sorted by length to cut padding."""
+    order = sorted(range(len(samples)), key=lambda i: len(samples[i].prompt_ids) + len(samples[i].completion_ids))
+    chunks = [order[i : i + size] for i in range(0, len(order), size)]
+    return [collate([samples[i] for i in c], [advantages[i] for i in c], pad_id, mask_truncated=mask_truncated) for c in chunks]

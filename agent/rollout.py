@@ -1,0 +1,208 @@
+"""Where samples become rewards: run episodes of text envs with a policy, batch by batch.
+
+``collect`` resets one env per episode with the requested seed, asks the policy for G replies
+to each distinct prompt in ONE batched call, steps the envs with the replies, and — for
+multi-turn envs — keeps generating follow-up replies for the episodes that are still running.
+The trainer and the evaluator both call it, so they see identical prompts, sampling and
+scoring. A reward function or env that raises on one reply scores that reply 0 and records the
+error; ``strict=True`` re-raises instead (for people debugging an env).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import Tensor
+
+from .sampling import Conversation, HFSampler, Policy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PromptRequest:
+    """One prompt to draw: an env id, its seed, and the split."""
+
+    env_id: str
+    seed: int
+    split: str = "train"
+
+
+@dataclass
+class Sample:
+    """One generated reply as tokens (a multi-turn episode yields one sample per turn)."""
+
+    prompt_ids: Tensor  # [P] unpadded
+    completion_ids: Tensor  # [T] unpadded, up to and including EOS
+    episode: int  # index into Rollout.episodes
+    truncated: bool
+
+
+@dataclass
+class Episode:
+    """One reply-episode: its conversation, total reward and the env's verdict."""
+
+    env_id: str
+    seed: int
+    split: str
+    group: int  # index of its prompt in the request list
+    conversation: Conversation
+    reward: float = 0.0
+    success: bool = False
+    turns: int = 0
+    truncated: bool = False  # the last reply hit max_new_tokens
+    components: dict[str, float] = field(default_factory=dict)
+    reply_tokens: int = 0
+    error: str | None = None
+    timed_out: bool = False
+
+    @property
+    def replies(self) -> list[str]:
+        return [m["content"] for m in self.conversation if m["role"] == "assistant"]
+
+
+@dataclass
+class Rollout:
+    """Episodes (``len(requests) * group_size``, grouped consecutively) and their samples."""
+
+    episodes: list[Episode]
+    samples: list[Sample]
+    group_size: int
+    errors: int = 0  # reward/env errors (each scored 0)
+    generate_s: float = 0.0  # seconds in the policy
+    score_s: float = 0.0  # seconds in env.reset/step (scoring)
+
+    def rewards(self) -> Tensor:
+        """``[B, G]`` episode rewards."""
+        return torch.tensor([e.reward for e in self.episodes], dtype=torch.float32).view(-1, self.group_size)
+
+
+class EnvPool:
+    """Env instances by (env id, slot), created with ``gymnasium.make`` and reused across batches."""
+
+    def __init__(self, env_kwargs: dict[str, dict[str, Any]] | None = None, system_prompt: str | None = None) -> None:
+        self.env_kwargs = env_kwargs or {}
+        self.system_prompt_override = system_prompt or None
+        self._envs: dict[tuple[str, int], gym.Env] = {}
+
+    def get(self, env_id: str, slot: int) -> gym.Env:
+        key = (env_id, slot)
+        if key not in self._envs:
+            self._envs[key] = gym.make(env_id, **self.env_kwargs.get(env_id, {}))
+        return self._envs[key]
+
+    def system_prompt(self, env_id: str) -> str | None:
+        if self.system_prompt_override:
+            return self.system_prompt_override
+        return getattr(self.get(env_id, 0).unwrapped, "system_prompt", None)
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()
+
+
+def prompt_stream(env_ids: Sequence[str], weights: Sequence[float] | None, seed: int, step: int, n: int, split: str = "train") -> list[PromptRequest]:
+    """``n`` prompt requests for training step ``step``: a pure function of (seed, step).
+
+    Env ids are drawn from the weighted mixture; seeds from a generator keyed on
+    (seed, step), so a resumed run draws exactly the prompts an uninterrupted one would.
+    """
+    rng = np.random.default_rng([seed, step])
+    p = None if not weights else np.asarray(weights, dtype=float) / float(np.sum(weights))
+    ids = rng.choice(len(env_ids), size=n, p=p)
+    seeds = rng.integers(0, 2**31 - 1, size=n)
+    return [PromptRequest(env_ids[int(i)], int(s), split) for i, s in zip(ids, seeds, strict=True)]
+
+
+def _step_env(env: gym.Env, episode: Episode, reply: str, strict: bool) -> tuple[str | None, int]:
+    """Step one env with one reply; update the episode. Returns (next observation or None, errors)."""
+    try:
+        obs, reward, terminated, truncated, info = env.step(reply)
+    except Exception as exc:
+        if strict:
+            raise
+        episode.error = f"{type(exc).__name__}: {exc}"
+        episode.reward += 0.0
+        return None, 1
+    episode.reward += float(reward)
+    episode.success = bool(info.get("is_success", False))
+    episode.components = {k: float(v) for k, v in (info.get("components") or {}).items()}
+    episode.timed_out = episode.timed_out or bool(info.get("timed_out", False))
+    if info.get("error"):
+        episode.error = str(info["error"])
+    return (None if terminated or truncated else str(obs)), int(bool(info.get("error")))
+
+
+def collect(
+    policy: Policy,
+    requests: Sequence[PromptRequest],
+    group_size: int,
+    envs: EnvPool,
+    *,
+    strict: bool = False,
+    max_logged_errors: int = 3,
+) -> Rollout:
+    """Run ``group_size`` episodes per request (consecutive episodes form one GRPO group).
+
+    With an ``HFSampler`` the token tensors of every reply are kept for training; any other
+    policy (e.g. a scripted one in tests) yields episodes only.
+    """
+    t_score = time.perf_counter()
+    episodes: list[Episode] = []
+    convs: list[Conversation] = []
+    for g, req in enumerate(requests):
+        system = envs.system_prompt(req.env_id)
+        for j in range(group_size):
+            env = envs.get(req.env_id, g * group_size + j)
+            obs, _ = env.reset(seed=req.seed, options={"split": req.split})
+            conv: Conversation = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": obs}]
+            episodes.append(Episode(req.env_id, req.seed, req.split, g, conv))
+        convs.append(list(episodes[-1].conversation))
+
+    score_s = time.perf_counter() - t_score
+    generate_s = 0.0
+    samples: list[Sample] = []
+    errors = 0
+    active = list(range(len(episodes)))
+    first = True
+    while active:
+        if first:  # one batched call: G replies to each distinct prompt
+            batch_convs, n = convs, group_size
+        else:
+            batch_convs, n = [list(episodes[i].conversation) for i in active], 1
+        t0 = time.perf_counter()
+        gen = policy.generate(batch_convs, n) if isinstance(policy, HFSampler) else None
+        texts = gen.texts if gen is not None else list(policy(batch_convs, n))
+        t1 = time.perf_counter()
+        generate_s += t1 - t0
+        if len(texts) != len(active):
+            raise RuntimeError(f"policy returned {len(texts)} replies for {len(active)} episodes")
+        still = []
+        for row, i in enumerate(active):
+            ep = episodes[i]
+            reply = texts[row]
+            ep.turns += 1
+            ep.conversation.append({"role": "assistant", "content": reply})
+            if gen is not None:
+                n_tok = int(gen.completion_mask[row].sum())
+                ep.reply_tokens += n_tok
+                ep.truncated = bool(gen.truncated[row])
+                samples.append(Sample(gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(), gen.completion_ids[row, :n_tok].cpu(), i, ep.truncated))
+            nxt, err = _step_env(envs.get(ep.env_id, i), ep, reply, strict)
+            if err and errors < max_logged_errors:
+                log.warning("reward error in %s seed=%d: %s; reply=%r", ep.env_id, ep.seed, ep.error, reply[:200])
+            errors += err
+            if nxt is not None:
+                ep.conversation.append({"role": "user", "content": nxt})
+                still.append(i)
+        active, first = still, False
+        score_s += time.perf_counter() - t1
+    return Rollout(episodes, samples, group_size, errors, generate_s, score_s)

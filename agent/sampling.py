@@ -1,0 +1,134 @@
+"""Where a prompt becomes samples: chat formatting, batched ``generate``, completion masks.
+
+The same code serves training and evaluation, so both see identical prompts and sampling.
+A *policy* is anything callable as ``policy(conversations, n) -> list[str]``; ``HFSampler``
+is the transformers one and also returns the token tensors the trainer needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+Message = dict[str, str]  # {"role": ..., "content": ...}, the chat-template format
+Conversation = list[Message]
+
+
+class Policy(Protocol):
+    """Maps B chat conversations to B*n replies (n consecutive replies per conversation)."""
+
+    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """How replies are sampled (shared by training and evaluation)."""
+
+    max_new_tokens: int = field(default=128, metadata={"help": "max tokens per reply"})
+    temperature: float = field(default=1.0, metadata={"help": "sampling temperature; 0 = greedy"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling threshold (1 = off)"})
+    top_k: int = field(default=0, metadata={"help": "top-k sampling (0 = off)"})
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0 (0 = greedy), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be >= 0 (0 = off), got {self.top_k}")
+
+
+@dataclass
+class Generation:
+    """A batch of sampled replies with the tensors needed to score and train on them.
+
+    Row order: the n replies to conversation 0, then the n replies to conversation 1, ...
+    """
+
+    prompt_ids: Tensor  # [N, P] left-padded
+    prompt_mask: Tensor  # [N, P]
+    completion_ids: Tensor  # [N, T] right-padded after EOS
+    completion_mask: Tensor  # [N, T] 1 up to and including the first EOS
+    truncated: Tensor  # [N] bool: no EOS within max_new_tokens
+    texts: list[str]  # N decoded replies (special tokens removed)
+
+    @property
+    def input_ids(self) -> Tensor:
+        return torch.cat([self.prompt_ids, self.completion_ids], dim=1)  # [N, P+T]
+
+    @property
+    def attention_mask(self) -> Tensor:
+        return torch.cat([self.prompt_mask, self.completion_mask], dim=1)  # [N, P+T]
+
+
+def completion_mask(completion_ids: Tensor, eos_ids: Sequence[int]) -> tuple[Tensor, Tensor]:
+    """1 on tokens up to and including the first EOS; also returns which rows never hit EOS.
+
+    Args:
+        completion_ids: ``[N, T]``.
+    Returns:
+        ``(mask [N, T] long, truncated [N] bool)``.
+    """
+    is_eos = torch.isin(completion_ids, torch.tensor(list(eos_ids), device=completion_ids.device))  # [N, T]
+    T = completion_ids.shape[1]
+    has_eos = is_eos.any(dim=1)  # [N]
+    first = torch.where(has_eos, is_eos.int().argmax(dim=1), torch.full_like(has_eos, T, dtype=torch.long))  # [N]
+    positions = torch.arange(T, device=completion_ids.device).unsqueeze(0)  # [1, T]
+    return (positions <= first.unsqueeze(1)).long(), ~has_eos
+
+
+class HFSampler:
+    """Samples replies from a transformers causal LM with its chat template."""
+
+    def __init__(self, model: torch.nn.Module, tokenizer, config: SamplingConfig | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config or SamplingConfig()
+        eos = getattr(model.generation_config, "eos_token_id", None)
+        eos_list = eos if isinstance(eos, list) else [eos]
+        self.eos_ids = sorted({i for i in [*eos_list, tokenizer.eos_token_id] if i is not None})
+
+    def render(self, conversations: Sequence[Conversation]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(list(c), add_generation_prompt=True, tokenize=False)
+            for c in conversations
+        ]
+
+    @torch.no_grad()
+    def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation:
+        """Sample ``n`` replies to each conversation in one batched ``generate`` call."""
+        device = next(self.model.parameters()).device
+        texts = self.render(conversations)
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        prompt_ids = enc["input_ids"].repeat_interleave(n, dim=0).to(device)  # [N, P]
+        prompt_mask = enc["attention_mask"].repeat_interleave(n, dim=0).to(device)  # [N, P]
+        cfg = self.config
+        greedy = cfg.temperature == 0
+        kwargs = dict(
+            max_new_tokens=cfg.max_new_tokens,
+            do_sample=not greedy,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.eos_ids,
+        )
+        if not greedy:
+            kwargs.update(temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        was_training = self.model.training
+        self.model.eval()
+        out = self.model.generate(input_ids=prompt_ids, attention_mask=prompt_mask, **kwargs)  # [N, P+T]
+        self.model.train(was_training)
+        completion_ids = out[:, prompt_ids.shape[1] :]  # [N, T]
+        mask, truncated = completion_mask(completion_ids, self.eos_ids)
+        completion_ids = completion_ids.masked_fill(mask == 0, self.tokenizer.pad_token_id)
+        replies = self.tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
+        return Generation(prompt_ids, prompt_mask, completion_ids, mask, truncated, replies)
+
+    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
+        return self.generate(conversations, n).texts

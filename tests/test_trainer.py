@@ -1,0 +1,141 @@
+"""The GRPO loop on the tiny model: config validation, one step, learning, errors, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from grpo_gym.agent import load_policy
+from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.logprobs import completion_logprobs
+from grpo_gym.agent.rollout import EnvPool, PromptRequest, collect
+from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+from grpo_gym.agent.trainer import train
+
+import tests.fixture_envs  # noqa: F401  (registers grpo_gym_test/* envs)
+
+
+def tiny_cfg(model_dir: Path, out: Path, **kw) -> GRPOConfig:
+    base = dict(model=str(model_dir), env=("grpo_gym_test/Letter-v0",), steps=2, prompts_per_step=2, group_size=4,
+                max_new_tokens=12, lr=1e-3, beta=0.04, device="cpu", output_dir=str(out), eval_before_after=False,
+                progress=False, seed=0)
+    base.update(kw)
+    return GRPOConfig(**base)
+
+
+@pytest.mark.parametrize(
+    ("kw", "msg"),
+    [
+        (dict(group_size=1), "needs >= 2 replies"),
+        (dict(temperature=0.0), "temperature > 0"),
+        (dict(env_weights=(1.0, 2.0)), "one weight per env"),
+        (dict(env_kwargs="{digits: 1}"), "not valid JSON"),
+        (dict(ref_sync_every=5, beta=0.0), "needs a reference model"),
+        (dict(steps=0), "steps must be >= 1"),
+        (dict(overlong_penalty=200, max_new_tokens=128), "must be < max_new_tokens"),
+    ],
+)
+def test_config_rejects_bad_settings_with_a_fix(kw: dict, msg: str) -> None:
+    with pytest.raises(ValueError, match=msg):
+        GRPOConfig(**kw)
+
+
+def test_config_roundtrip() -> None:
+    cfg = GRPOConfig(env=("a/B-v0", "c/D-v0"), env_weights=(1.0, 3.0), env_kwargs='{"a/B-v0": {"digits": 2}}')
+    assert GRPOConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert cfg.parsed_env_kwargs() == {"a/B-v0": {"digits": 2}}
+
+
+def test_logprobs_match_generation_scores(tiny_policy) -> None:
+    """Training log-probs (left padding, position ids, logits_to_keep) equal those seen while sampling."""
+    model, tok = tiny_policy
+    sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=6, temperature=0.0))
+    gen = sampler.generate([[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a much longer prompt here"}]])
+    out = model.generate(input_ids=gen.prompt_ids, attention_mask=gen.prompt_mask, max_new_tokens=6, do_sample=False,
+                         output_logits=True, return_dict_in_generate=True, pad_token_id=tok.pad_token_id)
+    gen_logp = torch.stack([torch.log_softmax(s.float(), -1) for s in out.logits], 1)  # [N, T, V]
+    T = gen.completion_ids.shape[1]
+    want = gen_logp[:, :T].gather(-1, out.sequences[:, -T:].unsqueeze(-1)).squeeze(-1)
+    logp, _ = completion_logprobs(model, gen.input_ids, gen.attention_mask, T)
+    m = gen.completion_mask.bool()
+    assert torch.allclose(logp[m], want[m], atol=1e-4)
+
+
+def test_collect_groups_and_multi_turn(tiny_policy) -> None:
+    model, tok = tiny_policy
+    sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=5))
+    reqs = [PromptRequest("grpo_gym_test/TwoTurn-v0", 7), PromptRequest("grpo_gym_test/Letter-v0", 9)]
+    ro = collect(sampler, reqs, 3, EnvPool())
+    assert len(ro.episodes) == 6 and ro.rewards().shape == (2, 3)
+    prompts = {e.conversation[0]["content"] for e in ro.episodes[:3]}
+    assert len(prompts) == 1  # one group = one prompt
+    two = ro.episodes[:3]
+    assert all(e.turns in (1, 2) for e in two)
+    assert len(ro.samples) == sum(e.turns for e in ro.episodes)
+    for e in two:
+        if e.turns == 2:
+            assert [m["role"] for m in e.conversation] == ["user", "assistant", "user", "assistant"]
+
+
+def test_one_step_changes_parameters_and_gives_finite_metrics(tiny_model_dir: Path, tmp_path: Path) -> None:
+    cfg = tiny_cfg(tiny_model_dir, tmp_path / "run", steps=1, mu=2)
+    before, _ = load_policy(tiny_model_dir, device="cpu")
+    res = train(cfg, echo=lambda s: None)
+    after, _ = load_policy(res.checkpoint, device="cpu")
+    changed = [not torch.equal(a, b) for a, b in zip(before.parameters(), after.parameters(), strict=True)]
+    assert any(changed)
+    m = res.history[0]
+    for key in ("loss", "kl", "reward_mean", "entropy", "grad_norm", "clip_low", "clip_high", "ratio", "time_generate", "samples_per_s"):
+        assert key in m and torch.isfinite(torch.tensor(float(m[key]))), key
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["step"] == 1
+    assert json.loads((res.checkpoint / "grpo_config.json").read_text())["mu"] == 2
+
+
+def test_tiny_model_learns_an_easy_env(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """An honest learning test: mean reward over the last steps clearly above the first steps."""
+    cfg = tiny_cfg(tiny_model_dir, tmp_path / "learn", steps=30, prompts_per_step=2, group_size=8, lr=1e-2,
+                   beta=0.0, max_new_tokens=8, loss_type="bnpo")
+    res = train(cfg, echo=lambda s: None)
+    r = [m["reward_mean"] for m in res.history]
+    first, last = sum(r[:5]) / 5, sum(r[-5:]) / 5
+    assert last > first + 0.2, r
+
+
+def test_reward_errors_do_not_kill_the_run_unless_strict(tiny_model_dir: Path, tmp_path: Path) -> None:
+    class Boom:
+        pass
+
+    cfg = tiny_cfg(tiny_model_dir, tmp_path / "flaky", env=("grpo_gym_test/Flaky-v0",), steps=2, max_new_tokens=16, group_size=6)
+    res = train(cfg, echo=lambda s: None)
+    assert sum(m["reward_errors"] for m in res.history) > 0  # the tiny model writes 'b' sometimes
+    assert res.checkpoint is not None and (res.checkpoint / "trainer_state.pt").exists()
+    strict = dataclasses.replace(cfg, output_dir=str(tmp_path / "strict"), strict_rewards=True)
+    with pytest.raises(RuntimeError, match="flaky env exploded"):
+        train(strict, echo=lambda s: None)
+    del Boom
+
+
+def test_resume_reproduces_an_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path) -> None:
+    full = train(tiny_cfg(tiny_model_dir, tmp_path / "full", steps=4), echo=lambda s: None)
+    train(tiny_cfg(tiny_model_dir, tmp_path / "part", steps=2), echo=lambda s: None)
+    resumed = train(tiny_cfg(tiny_model_dir, tmp_path / "part", steps=4, resume=True), echo=lambda s: None)
+    assert [m["step"] for m in resumed.history] == [3, 4]
+    for a, b in zip(full.history[2:], resumed.history, strict=True):
+        for key in ("reward_mean", "loss", "kl", "grad_norm"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), key
+    fa, _ = load_policy(full.checkpoint, device="cpu")
+    fb, _ = load_policy(resumed.checkpoint, device="cpu")
+    for pa, pb in zip(fa.parameters(), fb.parameters(), strict=True):
+        assert torch.allclose(pa, pb, atol=1e-6)
+
+
+def test_existing_run_dir_needs_resume(tiny_model_dir: Path, tmp_path: Path) -> None:
+    cfg = tiny_cfg(tiny_model_dir, tmp_path / "dup", steps=1)
+    train(cfg, echo=lambda s: None)
+    (tmp_path / "dup" / "checkpoint-000001").rename(tmp_path / "dup" / "moved")
+    with pytest.raises(ValueError, match="--resume"):
+        train(cfg, echo=lambda s: None)
