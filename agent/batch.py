@@ -1,7 +1,9 @@
 """Where rollouts become training tensors: advantages per reply, collated micro-batches.
 
 Each micro-batch is padded only to its own longest prompt (left) and completion (right), so
-short batches do not pay for the longest reply of the step.
+short batches do not pay for the longest reply of the step. Replies to the same prompt are kept
+next to each other, so a micro-batch holds whole GRPO groups whose shared prompt
+``logprobs.completion_logprobs`` runs once per group instead of once per reply.
 """
 
 from __future__ import annotations
@@ -52,7 +54,12 @@ def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int,
 
 
 def micro_batches(samples: Sequence[Sample], advantages: Sequence[float], size: int, pad_id: int, *, mask_truncated: bool = False) -> list[MicroBatch]:
-    """Split into micro-batches of ``size`` sequences, sorted by length to cut padding."""
-    order = sorted(range(len(samples)), key=lambda i: len(samples[i].prompt_ids) + len(samples[i].completion_ids))
+    """Split into micro-batches of ``size`` sequences, sorted to cut padding and keep groups together.
+
+    Order: prompt length, then the prompt itself (replies to one prompt stay adjacent, so their
+    prompt is computed once per micro-batch), then completion length.
+    """
+    prompts = [tuple(s.prompt_ids.tolist()) for s in samples]
+    order = sorted(range(len(samples)), key=lambda i: (len(prompts[i]), prompts[i], len(samples[i].completion_ids)))
     chunks = [order[i : i + size] for i in range(0, len(order), size)]
     return [collate([samples[i] for i in c], [advantages[i] for i in c], pad_id, mask_truncated=mask_truncated) for c in chunks]

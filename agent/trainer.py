@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from grpo_gym.rewards.length import soft_overlong_penalty
+
 from .batch import MicroBatch, micro_batches
 from .checkpoint import (
     CONFIG_FILE,
@@ -55,12 +57,6 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # per-step metrics
     eval_before: Any = None
     eval_after: Any = None
-
-
-def overlong_penalty(lengths: torch.Tensor, max_len: int, buffer: int) -> torch.Tensor:
-    """DAPO soft overlong punishment: 0 up to max_len - buffer, then linear down to -1 at max_len."""
-    start = max_len - buffer
-    return -((lengths.float() - start).clamp(min=0) / max(buffer, 1)).clamp(max=1.0)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, cfg: GRPOConfig, total_updates: int) -> torch.optim.lr_scheduler.LambdaLR:
@@ -101,8 +97,8 @@ def rollout_step(cfg: GRPOConfig, sampler: HFSampler, envs: EnvPool, step: int) 
         ro = collect(sampler, requests, cfg.group_size, envs, strict=cfg.strict_rewards)
         rewards = ro.rewards()  # [b, G]
         if cfg.overlong_penalty:
-            lengths = torch.tensor([e.reply_tokens for e in ro.episodes]).view_as(rewards)
-            rewards = rewards + overlong_penalty(lengths, cfg.max_new_tokens, cfg.overlong_penalty)
+            penalty = [soft_overlong_penalty(e.reply_tokens, cfg.max_new_tokens, cfg.overlong_penalty) for e in ro.episodes]
+            rewards = rewards + torch.tensor(penalty).view_as(rewards)
             for e, r in zip(ro.episodes, rewards.flatten().tolist(), strict=True):
                 e.reward = r
         flat = (rewards == rewards[:, :1]).all(dim=1)  # [b]
@@ -262,7 +258,7 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     (out / CONFIG_FILE).write_text(json.dumps(cfg.to_dict(), indent=2))
 
     if cfg.eval_before_after and start == 0:
-        from .evaluate import format_summary
+        from .report import format_summary
 
         result.eval_before = _evaluate(cfg, model, tokenizer, envs)
         echo("before training: " + format_summary(result.eval_before))
@@ -287,7 +283,7 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
             if cfg.ref_sync_every and reference is not None and (step + 1) % cfg.ref_sync_every == 0:
                 reference.load_state_dict(model.state_dict())
             if cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
-                from .evaluate import format_summary
+                from .report import format_summary
 
                 ev = _evaluate(cfg, model, tokenizer, envs)
                 m["eval"] = format_summary(ev)
@@ -313,7 +309,7 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         last_ckpt = _save(cfg, out, result.steps, model, tokenizer, optimizer, scheduler, reference)
     result.checkpoint = last_ckpt
     if cfg.eval_before_after:
-        from .evaluate import format_summary
+        from .report import format_summary
 
         result.eval_after = _evaluate(cfg, model, tokenizer, envs)
         echo("after training:  " + format_summary(result.eval_after))

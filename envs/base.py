@@ -26,17 +26,36 @@ training, whatever the seed, and results never depend on PYTHONHASHSEED.
 
 ``info`` after ``reset``: task, reference, split. After ``step``: additionally reward
 components, extracted answer, reason, is_success, timed_out, error, turn.
+
+Difficulty and curriculum: an env keeps its difficulty settings in ``self.config`` (a frozen
+dataclass validated in ``__post_init__``; the constructor kwargs are its fields) and lists
+presets in ``difficulty_levels`` (easiest first). A trainer calls
+
+    env.unwrapped.set_difficulty(level)          # apply preset ``level`` (0 = easiest)
+    env.unwrapped.adjust_difficulty(pass_rate)   # one level up above 0.8, down below 0.2
+    env.unwrapped.configure(digits=3)            # or change single settings
+
+Changes take effect at the next ``reset``; the split of a prompt never changes (it is a hash
+of the prompt), so train/test stay disjoint at every level.
+
+GRPO groups: ``G`` copies reset with the same seed see the same prompt, so
+``gymnasium.make_vec(id, num_envs=G, vectorization_mode="sync" | "async")`` with
+``reset(seed=[s] * G)`` is one group; ``step(replies)`` scores the G replies (in G processes
+with ``"async"``). Observations come back as a tuple of G strings in both modes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import multiprocessing as mp
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
-
 from grpo_gym.rewards.types import RewardResult, Task
+from gymnasium.vector.utils import shared_memory as _shm
 
 from .spaces import UnicodeText
 
@@ -59,7 +78,7 @@ class EnvUsageError(RuntimeError):
 class TextEnv(gym.Env[str, str]):
     """Base class: observation = prompt (str), action = reply (str). See module docstring."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}  # fps: keeps check_env quiet
 
     #: One-line description shown by ``grpo-gym envs list``.
     description: ClassVar[str] = ""
@@ -73,6 +92,10 @@ class TextEnv(gym.Env[str, str]):
     system_prompt: str | None = None
     #: Number of attempts in an episode (1 = single-turn).
     max_turns: int = 1
+    #: Difficulty presets for ``set_difficulty``: settings for ``configure``, easiest first.
+    difficulty_levels: ClassVar[tuple[Mapping[str, Any], ...]] = ()
+    #: The difficulty settings (a frozen dataclass), or None for an env without settings.
+    config: Any = None
 
     def __init__(self, render_mode: str | None = None) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -85,6 +108,7 @@ class TextEnv(gym.Env[str, str]):
         self._turn = 0
         self._done = True
         self._last = ""
+        self._level: int | None = None
 
     # ---- to override -------------------------------------------------------------------
     def generate_task(self, rng: np.random.Generator) -> Task:
@@ -107,6 +131,47 @@ class TextEnv(gym.Env[str, str]):
 
     def is_success(self, result: RewardResult, task: Task) -> bool:
         return result.error is None and result.score >= self.max_reward - 1e-9
+
+    # ---- difficulty / curriculum -------------------------------------------------------
+    def configure(self, **settings: Any) -> None:
+        """Change difficulty settings (fields of ``self.config``); applies from the next reset."""
+        if self.config is None or not dataclasses.is_dataclass(self.config):
+            raise ValueError(f"{type(self).__name__} has no difficulty settings to configure")
+        names = {f.name for f in dataclasses.fields(self.config)}
+        unknown = sorted(set(settings) - names)
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown settings {unknown}; valid: {sorted(names)}")
+        self.config = dataclasses.replace(self.config, **settings)
+
+    def set_difficulty(self, level: int) -> None:
+        """Apply preset ``difficulty_levels[level]`` (0 = easiest); applies from the next reset."""
+        n = len(self.difficulty_levels)
+        if n == 0:
+            raise ValueError(f"{type(self).__name__} defines no difficulty levels")
+        if not 0 <= int(level) < n:
+            raise ValueError(f"difficulty level {level} out of range: {type(self).__name__} has levels 0..{n - 1}")
+        self.configure(**self.difficulty_levels[int(level)])
+        self._level = int(level)
+
+    @property
+    def difficulty(self) -> int | None:
+        """The last preset applied by ``set_difficulty`` (None if settings were never set)."""
+        return self._level
+
+    def adjust_difficulty(self, pass_rate: float, *, up: float = 0.8, down: float = 0.2) -> int:
+        """Curriculum step: one level harder if ``pass_rate >= up``, easier if ``< down``.
+
+        Starts from level 0 if no level was set. Returns the level now in force.
+        """
+        if not self.difficulty_levels:
+            raise ValueError(f"{type(self).__name__} defines no difficulty levels")
+        level = 0 if self._level is None else self._level
+        if pass_rate >= up:
+            level = min(level + 1, len(self.difficulty_levels) - 1)
+        elif pass_rate < down:
+            level = max(level - 1, 0)
+        self.set_difficulty(level)
+        return level
 
     # ---- Gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
@@ -175,3 +240,62 @@ class TextEnv(gym.Env[str, str]):
     def task(self) -> Task | None:
         """The current task (None before the first reset)."""
         return self._task
+
+
+# ---- async vector envs ----------------------------------------------------------------------
+# Gymnasium's AsyncVectorEnv reads shared memory once, at construction, into
+# ``self.observations``; for ``Text`` that is an immutable tuple of str, so every later
+# observation came back as the first buffer (all "a"), and characters outside the charset could
+# not be written at all. For ``UnicodeText`` the buffer holds (length, code points...) per env
+# and the "read" is a live view that ``deepcopy`` (AsyncVectorEnv's default ``copy=True``)
+# turns into a plain tuple of str.
+
+
+class SharedTextBatch(Sequence[str]):
+    """A live view of the prompts of ``n`` envs held in one shared int32 buffer."""
+
+    def __init__(self, buffer: Any, max_length: int, n: int) -> None:
+        self._buffer, self._width, self._n = buffer, max_length + 1, n
+
+    def _rows(self) -> np.ndarray:
+        return np.frombuffer(self._buffer.get_obj(), dtype=np.int32).reshape(self._n, self._width)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        row = self._rows()[index]
+        return "".join(map(chr, row[1 : 1 + int(row[0])].tolist()))
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(self._n))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+@_shm.create_shared_memory.register(UnicodeText)
+def _create_unicode_shm(space: UnicodeText, n: int = 1, ctx: Any = mp) -> Any:
+    return ctx.Array(np.dtype(np.int32).char, n * (space.max_length + 1))
+
+
+@_shm.read_from_shared_memory.register(UnicodeText)
+def _read_unicode_shm(space: UnicodeText, shared_memory: Any, n: int = 1) -> SharedTextBatch:
+    return SharedTextBatch(shared_memory, space.max_length, n)
+
+
+@_shm.write_to_shared_memory.register(UnicodeText)
+def _write_unicode_shm(space: UnicodeText, index: int, value: str, shared_memory: Any) -> None:
+    width = space.max_length + 1
+    codes = np.fromiter(map(ord, value[: space.max_length]), dtype=np.int32)
+    row = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)[index * width : (index + 1) * width]
+    row[0] = len(codes)
+    row[1 : 1 + len(codes)] = codes

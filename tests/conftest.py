@@ -20,3 +20,15 @@ def tiny_policy(tiny_model_dir: Path):
     from grpo_gym.agent import load_policy
 
     return load_policy(tiny_model_dir, device="cpu")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `gpu` tests where CUDA is missing (CI and laptops); they run on a GPU machine."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,129 @@
+"""``grpo-gym eval``: held-out pass rates per env (flags generated from ``EvalConfig``).
+
+    grpo-gym eval --model M --env Arithmetic-v0 [--env ID ...] [--suite all] --n 8 --k 1,4,8 \\
+        --problems 32 --temperature 1 --seed 0 --json-out r.json --md-out r.md --samples-out s.jsonl
+    grpo-gym eval compare A.json B.json [--md-out diff.md]
+
+The results table goes to stdout, progress and notes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grpo_gym.configcli import add_dataclass_args, dataclass_from_args
+
+from .evaluate import EvalConfig, resolve_env_ids
+from .report import EvalReport, results_table, save_json, save_markdown, save_samples_jsonl
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="pass rates per env on held-out (test split) problems; 'eval compare A.json B.json'",
+        description="Evaluate a model on the test split of grpo-gym envs: pass@k (unbiased estimator), "
+        "mean reward with standard errors, reply lengths, truncation. Every EvalConfig field is a flag. "
+        "Use 'grpo-gym eval compare A.json B.json' to compare two JSON reports.",
+    )
+    add_dataclass_args(p, EvalConfig, skip=("env",))
+    p.add_argument("--env", dest="env", action="append", default=argparse.SUPPRESS, metavar="ID",
+                   help="env id to evaluate (namespace optional); repeat the flag or give a comma list")
+    p.set_defaults(func=run)
+    cmds = p.add_subparsers(dest="eval_command", required=False, metavar="{compare}")
+    c = cmds.add_parser("compare", help="per-env deltas between two JSON reports, marking those > 2 standard errors",
+                        description="Compare two 'grpo-gym eval --json-out' reports: B - A per env and metric, "
+                        "with stderr sqrt(se_a^2 + se_b^2); '*' marks |delta| > 2 stderr.")
+    c.add_argument("report_a", type=Path, metavar="A.json")
+    c.add_argument("report_b", type=Path, metavar="B.json")
+    c.add_argument("--md-out", dest="compare_md_out", type=Path, help="also write the comparison as Markdown here")
+    c.set_defaults(func=run_compare)
+
+
+def config_from_args(args: argparse.Namespace) -> EvalConfig:
+    """``EvalConfig`` from the parsed flags (``--env`` values flattened, comma lists split)."""
+    if hasattr(args, "env"):
+        args.env = tuple(e.strip() for item in args.env for e in item.split(",") if e.strip())
+    return dataclass_from_args(EvalConfig, args)
+
+
+def _check_outputs(cfg: EvalConfig) -> None:
+    """Fail before loading a model on output settings that cannot work."""
+    from .plots import INSTALL_HINT, plots_available
+
+    if cfg.plots == "on":
+        if cfg.md_out is None:
+            raise ValueError("--plots on: plots are written beside the Markdown report, so pass --md-out FILE too")
+        if not plots_available():
+            raise ValueError(f"--plots on: {INSTALL_HINT}")
+    if cfg.training_metrics is not None and not Path(cfg.training_metrics).is_file():
+        raise FileNotFoundError(f"--training-metrics {cfg.training_metrics}: no such file")
+
+
+def _plots(report: EvalReport, cfg: EvalConfig, md_path: Path) -> tuple[dict[str, str], list[str]]:
+    """Write the PNGs beside ``md_path``; return (caption -> relative path, notes)."""
+    from .plots import INSTALL_HINT, plot_pass_rates, plot_training_curve, plots_available
+
+    if cfg.plots == "off":
+        return {}, []
+    if not plots_available():
+        _err(f"note: {INSTALL_HINT}; skipping plots")
+        return {}, [f"no plots: {INSTALL_HINT}"]
+    stem = md_path.with_suffix("")
+    images = {"pass@1 per env": plot_pass_rates(report, f"{stem}.pass_rates.png")}
+    if cfg.training_metrics:
+        images["training curve"] = plot_training_curve(cfg.training_metrics, f"{stem}.training_curve.png")
+    return {caption: p.name for caption, p in images.items()}, []
+
+
+def write_outputs(report: EvalReport, cfg: EvalConfig) -> list[Path]:
+    """Write the files the config asks for (JSON, samples JSONL, Markdown with plots)."""
+    written = []
+    if cfg.json_out:
+        written.append(save_json(report, cfg.json_out))
+    if cfg.samples_out:
+        written.append(save_samples_jsonl(report, cfg.samples_out))
+    if cfg.md_out:
+        md_path = Path(cfg.md_out)
+        images, notes = _plots(report, cfg, md_path)
+        written += [md_path.parent / rel for rel in images.values()]
+        written.append(save_markdown(report, md_path, images, notes))
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+    from .model import load_policy
+    from .report import describe_model
+    from .sampling import HFSampler
+
+    cfg = config_from_args(args)
+    for note in cfg.notes:
+        _err(f"note: {note}")
+    env_ids = resolve_env_ids(cfg.env, cfg.suite)
+    _check_outputs(cfg)
+    model, tokenizer = load_policy(cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype)
+    sampler = HFSampler(model, tokenizer, cfg.sampling())
+    report = evaluate(sampler, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
+    print(results_table(report))
+    for path in write_outputs(report, cfg):
+        _err(f"wrote {path}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, comparison_table
+    from .report import load_json
+
+    text = comparison_table(compare(load_json(args.report_a), load_json(args.report_b)))
+    print(text)
+    if args.compare_md_out:
+        args.compare_md_out.parent.mkdir(parents=True, exist_ok=True)
+        args.compare_md_out.write_text(f"# grpo-gym eval comparison\n\n{text}\n")
+        _err(f"wrote {args.compare_md_out}")
+    return 0

@@ -1,0 +1,297 @@
+"""Held-out pass rates per environment: ``evaluate(policy, env_ids, ...) -> EvalReport``.
+
+Each env contributes ``problems`` prompts from its TEST split, with seeds drawn
+deterministically from the eval seed (the same seeds for every env; a smaller ``problems``
+is a prefix of a larger one). Each problem gets ``n`` replies through ``rollout.collect`` —
+the same prompts, sampling and scoring path as training — and a reply passes when the env
+says ``info["is_success"]``. pass@k uses the unbiased estimator (``passk.pass_at_k``).
+
+Works with any ``Policy``; with an ``HFSampler`` the sampler's own ``SamplingConfig`` is what
+is used and recorded, and reply token counts and truncation are reported as well.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from .model import DEFAULT_MODEL
+from .passk import default_ks, mean_stderr, pass_at_k
+from .report import EnvResult, EvalReport, ModelInfo, Provenance, SampleRecord, format_summary
+from .rollout import EnvPool, Episode, PromptRequest, collect
+from .sampling import HFSampler, Policy, SamplingConfig
+
+__all__ = ["EvalConfig", "EvalReport", "evaluate", "format_summary", "problem_seeds", "resolve_env_ids"]
+
+
+def _h(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What to evaluate and how; the ``grpo-gym eval`` flags are generated from these fields."""
+
+    model: str = field(default=DEFAULT_MODEL, metadata=_h("model: 'smollm2-135m', a .gguf file, a local folder, a checkpoint or a hub id"))
+    env: tuple[str, ...] = field(default=(), metadata=_h("env id to evaluate; repeat the flag or give a comma list"))
+    suite: Literal["all", "builtin"] | None = field(default=None, metadata=_h("'all' = every registered env, 'builtin' = the grpo_gym/ suite"))
+    problems: int = field(default=32, metadata=_h("P: test-split problems per env"))
+    n: int = field(default=8, metadata=_h("N: samples per problem (forced to 1 at temperature 0)"))
+    k: tuple[int, ...] = field(default=(), metadata=_h("k values for pass@k, comma-separated, each <= n (default: 1, powers of 2 below n, n)"))
+    temperature: float = field(default=1.0, metadata=_h("sampling temperature; 0 = greedy (then n = 1)"))
+    top_p: float = field(default=1.0, metadata=_h("nucleus sampling threshold (1 = off)"))
+    top_k: int = field(default=0, metadata=_h("top-k sampling (0 = off)"))
+    max_new_tokens: int = field(default=128, metadata=_h("max tokens per reply"))
+    seed: int = field(default=0, metadata=_h("eval seed: decides the problems and the sampling"))
+    batch_size: int = field(default=16, metadata=_h("problems per batched generate call (x n replies)"))
+    device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
+    dtype: str = field(default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16"))
+    json_out: str | None = field(default=None, metadata=_h("write the JSON report (results + provenance) here"))
+    md_out: str | None = field(default=None, metadata=_h("write the Markdown report here (plots go beside it)"))
+    samples_out: str | None = field(default=None, metadata=_h("write every sample (prompt, reply, reward, pass) as JSONL here"))
+    plots: Literal["auto", "on", "off"] = field(default="auto", metadata=_h("PNG plots beside --md-out: auto = if matplotlib is installed"))
+    training_metrics: str | None = field(default=None, metadata=_h("a run's metrics.jsonl: add its training curve to the Markdown report"))
+    strict: bool = field(default=False, metadata=_h("re-raise env/reward errors instead of scoring them 0"))
+    notes: tuple[str, ...] = field(default=(), init=False, metadata={"cli": False})
+
+    def __post_init__(self) -> None:
+        def fail(msg: str) -> None:
+            raise ValueError(msg)
+
+        for name in ("problems", "n", "batch_size", "max_new_tokens"):
+            if getattr(self, name) < 1:
+                fail(f"{name} must be >= 1, got {getattr(self, name)}")
+        SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)  # validates sampling
+        if isinstance(self.env, str):
+            object.__setattr__(self, "env", tuple(e.strip() for e in self.env.split(",") if e.strip()))
+        object.__setattr__(self, "k", tuple(self.k))
+        if any(k < 1 for k in self.k):
+            fail(f"every k must be >= 1, got k={','.join(map(str, self.k))}")
+        notes: list[str] = []
+        if self.temperature == 0 and self.n != 1:
+            notes.append(f"temperature 0 is greedy decoding, so every sample would be the same: n set to 1 (was {self.n}); only pass@1 is reported")
+            object.__setattr__(self, "n", 1)
+        elif self.temperature > 0:
+            too_big = [k for k in self.k if k > self.n]
+            if too_big:
+                fail(f"pass@{too_big[0]} needs at least {too_big[0]} samples per problem but n={self.n}: "
+                     f"raise --n to {max(too_big)} or drop {','.join(map(str, too_big))} from --k")
+        object.__setattr__(self, "notes", tuple(notes))
+
+    @property
+    def ks(self) -> tuple[int, ...]:
+        """The k values reported (the asked ones that fit in n, or the defaults)."""
+        if not self.k:
+            return default_ks(self.n)
+        return tuple(sorted({k for k in self.k if k <= self.n})) or (1,)
+
+    def sampling(self) -> SamplingConfig:
+        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)
+
+
+def problem_seeds(seed: int, problems: int) -> list[int]:
+    """The reset seeds of the ``problems`` evaluation prompts (a prefix-stable stream)."""
+    rng = np.random.default_rng([seed, 0xE7A1])
+    return [int(rng.integers(0, 2**31 - 1)) for _ in range(problems)]
+
+
+def _stable_int(*parts: object) -> int:
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def _registry() -> tuple[Callable[..., Any] | None, Callable[[str], str] | None]:
+    """``(list_envs, resolve_id)`` from grpo_gym.envs when available (built-ins register on import)."""
+    import grpo_gym.envs as envs_pkg
+
+    try:
+        from grpo_gym.envs import registry
+    except ImportError:  # pragma: no cover - registry module not present
+        registry = None  # type: ignore[assignment]
+    list_envs = getattr(envs_pkg, "list_envs", None) or getattr(registry, "list_envs", None)
+    resolve = getattr(envs_pkg, "resolve_id", None) or getattr(registry, "resolve_id", None)
+    return list_envs, resolve
+
+
+def resolve_env_ids(env: Sequence[str] = (), suite: str | None = None) -> list[str]:
+    """Full registered ids for ``env`` plus every env of ``suite``; an unknown id is an error."""
+    list_envs, resolve = _registry()
+    ids: list[str] = []
+    if suite is not None:
+        if suite not in ("all", "builtin"):
+            raise ValueError(f"unknown suite {suite!r}: use 'all' or 'builtin'")
+        if list_envs is not None:
+            rows = list_envs(namespace="grpo_gym") if suite == "builtin" else list_envs()
+            ids += [r.id for r in rows]
+        else:
+            ids += sorted(i for i in gym.registry if suite == "all" or i.startswith("grpo_gym/"))
+        if not ids:
+            raise ValueError(f"suite {suite!r} is empty: no text envs are registered")
+    for e in env:
+        if resolve is not None:
+            ids.append(resolve(e))
+        elif e in gym.registry:
+            ids.append(e)
+        else:
+            raise ValueError(f"unknown env id {e!r}: run 'grpo-gym envs list' to see all ids")
+    if not ids:
+        raise ValueError("no envs to evaluate: pass --env ID (repeatable) or --suite all")
+    return list(dict.fromkeys(ids))
+
+
+def _env_version(env_id: str) -> int | None:
+    try:
+        return gym.spec(env_id).version
+    except gym.error.Error:
+        return None
+
+
+def _prompt(ep: Episode) -> str:
+    users = [m["content"] for m in ep.conversation if m["role"] == "user"]
+    return users[0] if users else ""
+
+
+def _score_env(env_id: str, episodes: list[Episode], n: int, ks: tuple[int, ...], tokens: bool, wall_s: float) -> EnvResult:
+    groups = [episodes[i : i + n] for i in range(0, len(episodes), n)]
+    pk: dict[int, float] = {}
+    pk_se: dict[int, float | None] = {}
+    for k in ks:
+        pk[k], pk_se[k] = mean_stderr([pass_at_k(n, sum(e.success for e in g), k) for g in groups])
+    reward, reward_se = mean_stderr([sum(e.reward for e in g) / n for g in groups])
+    m = len(episodes)
+    return EnvResult(
+        env_id=env_id,
+        version=_env_version(env_id),
+        problems=len(groups),
+        samples_per_problem=n,
+        distinct_prompts=len({_prompt(g[0]) for g in groups}),
+        pass_at_k=pk,
+        pass_at_k_stderr=pk_se,
+        reward_mean=reward,
+        reward_stderr=reward_se,
+        reply_chars=sum(sum(len(r) for r in e.replies) for e in episodes) / m,
+        reply_tokens=sum(e.reply_tokens for e in episodes) / m if tokens else None,
+        truncated=sum(e.truncated for e in episodes) / m if tokens else None,
+        timeouts=sum(e.timed_out for e in episodes) / m,
+        errors=sum(e.error is not None for e in episodes) / m,
+        wall_s=wall_s,
+    )
+
+
+def _records(env_id: str, episodes: list[Episode], n: int, tokens: bool) -> list[SampleRecord]:
+    return [
+        SampleRecord(env_id, e.seed, i // n, i % n, _prompt(e), e.replies, e.reward, dict(e.components), e.success,
+                     e.reply_tokens if tokens else None, e.truncated if tokens else None, e.timed_out, e.error)
+        for i, e in enumerate(episodes)
+    ]
+
+
+def _rng_devices() -> list[int]:
+    return [torch.cuda.current_device()] if torch.cuda.is_available() else []
+
+
+def evaluate(
+    policy: Policy,
+    env_ids: Sequence[str] | str | None = None,
+    *,
+    config: EvalConfig | None = None,
+    envs: EnvPool | None = None,
+    model: ModelInfo | str | None = None,
+    log: Callable[[str], None] | None = None,
+    **overrides: Any,
+) -> EvalReport:
+    """Evaluate ``policy`` on the test split of each env.
+
+    Args:
+        policy: any ``Policy``; an ``HFSampler``'s sampling settings override the config's.
+        env_ids: ids (namespace optional); default: ``config.env`` / ``config.suite``.
+        config: an ``EvalConfig``; ``overrides`` (its field names, e.g. ``problems=32, n=1,
+            seed=0``) are applied on top of it (or of the defaults).
+        envs: an ``EnvPool`` to reuse (e.g. the trainer's, with its env kwargs); default a new one.
+        model: the model's identity for the provenance (``describe_model`` or a name).
+        log: called with one line per finished env.
+
+    The caller's torch RNG state is left untouched (sampling uses a forked, seeded RNG).
+    """
+    config = dataclasses.replace(config, **overrides) if config is not None else EvalConfig(**overrides)
+    if isinstance(policy, HFSampler):  # the sampler's settings are what is actually used
+        s = policy.config
+        config = dataclasses.replace(config, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k, max_new_tokens=s.max_new_tokens)
+    if isinstance(env_ids, str):
+        env_ids = [env_ids]
+    ids = resolve_env_ids(env_ids or config.env, None if env_ids else config.suite)
+    tokens = isinstance(policy, HFSampler)
+    seeds = problem_seeds(config.seed, config.problems)
+    pool = envs if envs is not None else EnvPool()
+    results: list[EnvResult] = []
+    samples: list[SampleRecord] = []
+    t_start = time.perf_counter()
+    try:
+        with torch.random.fork_rng(devices=_rng_devices()):
+            for env_id in ids:
+                t0 = time.perf_counter()
+                torch.manual_seed(_stable_int(config.seed, env_id))
+                episodes: list[Episode] = []
+                for b in range(0, len(seeds), config.batch_size):
+                    requests = [PromptRequest(env_id, s, "test") for s in seeds[b : b + config.batch_size]]
+                    episodes += collect(policy, requests, config.n, pool, strict=config.strict).episodes
+                result = _score_env(env_id, episodes, config.n, config.ks, tokens, time.perf_counter() - t0)
+                results.append(result)
+                samples += _records(env_id, episodes, config.n, tokens)
+                if log is not None:
+                    log(f"{result.short_id}: pass@1 {result.pass_at_k[1]:.3f} over {result.problems} problems "
+                        f"x {config.n} samples ({result.wall_s:.1f} s)")
+    finally:
+        if envs is None:
+            pool.close()
+    if isinstance(model, str):
+        model = ModelInfo(model)
+    if model is None:
+        inner = getattr(policy, "model", None)
+        model = ModelInfo(str(getattr(getattr(inner, "config", None), "_name_or_path", "") or type(policy).__name__))
+    provenance = Provenance(
+        model=model,
+        package_version=_package_version(),
+        env_versions={r.env_id: r.version for r in results},
+        policy=type(policy).__name__,
+        temperature=config.temperature if tokens else None,
+        top_p=config.top_p if tokens else None,
+        top_k=config.top_k if tokens else None,
+        max_new_tokens=config.max_new_tokens if tokens else None,
+        seed=config.seed,
+        problem_seeds=seeds,
+        problems=config.problems,
+        samples_per_problem=config.n,
+        k=list(config.ks),
+        device=_device(policy),
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        wall_s=time.perf_counter() - t_start,
+        notes=list(config.notes),
+        env_kwargs={i: dict(pool.env_kwargs[i]) for i in ids if pool.env_kwargs.get(i)},
+    )
+    return EvalReport(results, provenance, samples)
+
+
+def _package_version() -> str:
+    import grpo_gym
+
+    return grpo_gym.__version__
+
+
+def _device(policy: Policy) -> str:
+    inner = getattr(policy, "model", None)
+    if isinstance(inner, torch.nn.Module):
+        try:
+            return str(next(inner.parameters()).device)
+        except StopIteration:
+            pass
+    return "n/a"

@@ -1,0 +1,148 @@
+"""Math answer rewards: ``verify``, ``math_reward`` and ``verify_batch``.
+
+Flow for one (gold, completion) pair:
+
+1. Extract the answer from both sides (:mod:`.extract`; pure string work, input capped).
+2. Identical answer text, or two plain numbers (:mod:`.numbers`): decided in-process with
+   ``fractions.Fraction``, no sympy and no worker round-trip.
+3. Anything else: parsed and compared symbolically (:mod:`.mathparse`, :mod:`.equivalence`)
+   in a worker process under a hard time limit (:mod:`.pool`). An overrun scores 0 with
+   ``timed_out=True``.
+
+Model text is never executed: it is only matched by regular expressions, tokenized against
+a whitelist, or parsed by the ANTLR LaTeX grammar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .equivalence import check_pair
+from .extract import extract_answer, extract_gold
+from .math_config import MathVerifyConfig, resolve_config
+from .numbers import numbers_equal, parse_number
+from .pool import CheckTimeout, WorkerError, get_pool
+from .types import RewardResult, Task
+
+__all__ = ["math_reward", "verify", "verify_batch"]
+
+
+def _result(ok: bool, extracted: str | None, reason: str | None = None, **extra: Any) -> RewardResult:
+    score = 1.0 if ok else 0.0
+    return RewardResult(
+        score=score,
+        components={"correct": score},
+        extracted=extracted,
+        reason=None if ok else (reason or "not equivalent"),
+        **extra,
+    )
+
+
+def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult | tuple[str, str]:
+    """Extraction and the in-process fast paths: a final result, or the answers to check."""
+    if not isinstance(gold, str) or not isinstance(completion, str):
+        return _result(False, None, "not a string")
+    gold_ans = extract_gold(gold, join_adjacent_boxed=cfg.join_adjacent_boxed, max_chars=cfg.max_input_chars)
+    if gold_ans is None:
+        return _result(False, None, "gold has no answer")
+    pred = extract_answer(
+        completion,
+        modes=cfg.modes,
+        join_adjacent_boxed=cfg.join_adjacent_boxed,
+        max_chars=cfg.max_input_chars,
+    )
+    if pred is None:
+        return _result(False, None, "no answer found")
+    if len(pred) > cfg.max_answer_chars:
+        return _result(False, pred[: cfg.max_answer_chars], "answer too long")
+    if "".join(pred.split()) == "".join(gold_ans.split()):
+        return _result(True, pred)
+    g, p = parse_number(gold_ans), parse_number(pred)
+    if g is not None and p is not None:
+        ok = numbers_equal(g, p, cfg.rel_tol, cfg.float_rounding, cfg.percent_as_fraction)
+        return _result(ok, pred)
+    return gold_ans, pred
+
+
+def _symbolic(gold_ans: str, pred: str, cfg: MathVerifyConfig) -> RewardResult:
+    try:
+        ok, reason = get_pool(cfg.workers).run(check_pair, gold_ans, pred, cfg, timeout=cfg.timeout)
+    except CheckTimeout:
+        return _result(False, pred, "timeout", timed_out=True)
+    except WorkerError as exc:
+        return _result(False, pred, "error", error=str(exc)[:500])
+    return _result(ok, pred, reason)
+
+
+def _score(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult:
+    try:
+        prepared = _prepare(gold, completion, cfg)
+        if isinstance(prepared, RewardResult):
+            return prepared
+        return _symbolic(*prepared, cfg)
+    except Exception as exc:  # a reward function never raises on model text
+        return _result(False, None, "error", error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def math_reward(
+    completion: str, task: Task, *, config: MathVerifyConfig | None = None, **options: Any
+) -> RewardResult:
+    """Score ``completion`` 1.0/0.0 against ``task.answer`` (a :data:`RewardFn`).
+
+    Args:
+        completion: the model's text.
+        task: its ``answer`` is the gold answer (plain, ``$...$`` or boxed).
+        config: a :class:`MathVerifyConfig`; ``options`` (its field names) override it.
+
+    Returns:
+        RewardResult with ``components={"correct": score}``, ``extracted`` (the answer found),
+        ``reason`` ("no answer found", "not equivalent", "unparseable", "timeout", ...) and
+        ``timed_out``.
+    """
+    cfg = resolve_config(config, options)
+    if task.answer is None:
+        return _result(False, None, "task has no answer")
+    return _score(task.answer, completion, cfg)
+
+
+def verify(gold: str, completion: str, *, config: MathVerifyConfig | None = None, **options: Any) -> bool:
+    """Whether the final answer in ``completion`` is equivalent to ``gold``.
+
+    ``gold`` may be plain (``3/4``), ``$...$``-wrapped or boxed; ``completion`` is free text
+    whose final answer is extracted (see :func:`extract_answer`). Never raises on bad text.
+    """
+    return _score(gold, completion, resolve_config(config, options)).score == 1.0
+
+
+def verify_batch(
+    pairs: Sequence[tuple[str, str]], *, config: MathVerifyConfig | None = None, **options: Any
+) -> list[RewardResult]:
+    """Score many ``(gold, completion)`` pairs, running symbolic checks across the pool.
+
+    Plain-number pairs are decided in-process; the rest run in parallel on
+    ``config.workers`` worker processes. Results keep the order of ``pairs``.
+    """
+    cfg = resolve_config(config, options)
+    results: list[RewardResult | None] = [None] * len(pairs)
+    pending: list[tuple[int, str, str]] = []
+    for i, (gold, completion) in enumerate(pairs):
+        try:
+            prepared = _prepare(gold, completion, cfg)
+        except Exception as exc:
+            prepared = _result(False, None, "error", error=f"{type(exc).__name__}: {exc}"[:500])
+        if isinstance(prepared, RewardResult):
+            results[i] = prepared
+        else:
+            pending.append((i, *prepared))
+    if pending:
+        get_pool(cfg.workers)
+        with ThreadPoolExecutor(max_workers=min(cfg.workers, len(pending))) as ex:
+            futures = [(i, ex.submit(_symbolic, g, p, cfg)) for i, g, p in pending]
+            for i, fut in futures:
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:
+                    results[i] = _result(False, None, "error", error=f"{type(exc).__name__}: {exc}"[:500])
+    return [r for r in results if r is not None]

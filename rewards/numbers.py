@@ -1,0 +1,205 @@
+"""The fast path: plain numbers parsed and compared in-process with ``fractions.Fraction``.
+
+Most arithmetic answers are integers, decimals or simple fractions; they never need sympy
+or a worker round-trip. :func:`parse_number` accepts integers, decimals (``.5``, ``1,000.5``,
+``1 000``, decimal comma ``2,74``), scientific notation (``1.5e3``, ``1.5 \\times 10^{3}``),
+fractions (``3/4``, ``\\frac{3}{4}``, ``\\dfrac34``), mixed numbers (``2\\frac{1}{2}``, ``2 1/2``),
+signs, percentages (``45\\%``, ``45 percent``), currency symbols and trailing units or
+``\\text{...}``. Anything else returns None and goes to the symbolic path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = ["Num", "numbers_equal", "parse_number", "values_close"]
+
+_MAX_DIGITS = 2_000
+_MAX_EXP = 400
+
+
+@dataclass(frozen=True)
+class Num:
+    """A parsed plain number.
+
+    Attributes:
+        value: the exact value written (a percentage keeps its written value: ``45%`` -> 45).
+        decimal: written with a decimal point or in scientific notation (tolerance applies).
+        percent: written as a percentage.
+    """
+
+    value: Fraction
+    decimal: bool = False
+    percent: bool = False
+
+
+_TRAIL_UNIT_RE = re.compile(
+    r"(?:\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm)\s*\{[^{}]*\}(?:\^\{?\d\}?)?"
+    r"|\s*\b[a-zA-Z]{2,}(?:\^\{?\d\}?|[²³])?\.?"
+    r"|\s*[a-zA-Z]{1,2}[²³]"
+    r")\s*$"
+)
+_PERCENT_RE = re.compile(r"\s*(?:\\%|%|\\text\{\s*\\?%\s*\}|\bpercentage\b|\bpercent\b|\bpct\b)\s*$", re.I)
+_DEGREE_RE = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\\circ)\s*$")
+_CURRENCY_RE = re.compile(r"^(?:\\\$|\$|€|£|¥|₹|\\euro|\\pounds|usd|eur|rs\.?)\s*", re.I)
+_CURRENCY_TAIL_RE = re.compile(r"\s*(?:\\\$|\$|€|£|¥|₹)$")
+_SPACING_RE = re.compile(r"\\[,;: ]|\\quad|\\qquad|~|\\left|\\right|\\displaystyle")
+_DIGIT_GROUP_RE = re.compile(r"(?<=\d)\s*(?:\\,|\\!|\{\s*,\s*\}|,\s*\\!)\s*(?=\d{3}(?!\d))")
+
+_INT = r"\d+"
+_DEC = r"(?:\d+\.\d*|\.\d+|\d+)"
+_FULL_DEC_RE = re.compile(rf"^({_DEC})(?:[eE]([+-]?\d+))?$")
+_SCI_TIMES_RE = re.compile(rf"^({_DEC})\s*\\(?:times|cdot)\s*10\s*\^\s*\{{?\s*([+-]?\d+)\s*\}}?$")
+_POW10_RE = re.compile(r"^10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?$")
+_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?$")
+_SPACE_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
+_DEC_COMMA_RE = re.compile(r"^\d+,\d+$")
+_SLASH_RE = re.compile(rf"^({_INT})\s*/\s*({_INT})$")
+_FRAC_RE = re.compile(rf"^\\[dtc]?frac\s*(?:\{{\s*(-?{_INT})\s*\}}|(\d))\s*(?:\{{\s*({_INT})\s*\}}|(\d))$")
+_MIXED_RE = re.compile(rf"^({_INT})\s*(\\[dtc]?frac.*|{_INT}\s*/\s*{_INT})$")
+
+
+def _decimal(text: str) -> Num | None:
+    """``12``, ``1.5``, ``.5``, ``1e-3``, ``1,000``, ``1 000`` (no sign)."""
+    if _THOUSANDS_RE.match(text) or _SPACE_THOUSANDS_RE.match(text):
+        text = text.replace(",", "").replace(" ", "")
+    m = _FULL_DEC_RE.match(text)
+    if m is None:
+        return None
+    mant, exp = m.group(1), m.group(2)
+    if len(mant) > _MAX_DIGITS:
+        return None
+    value = Fraction(mant)
+    if exp is not None:
+        e = int(exp)
+        if abs(e) > _MAX_EXP:
+            return None
+        value *= Fraction(10) ** e
+    return Num(value, decimal="." in mant or exp is not None)
+
+
+def _unsigned(text: str) -> Num | None:
+    num = _decimal(text)
+    if num is not None:
+        return num
+    m = _SCI_TIMES_RE.match(text)
+    if m:
+        e = int(m.group(2))
+        if abs(e) > _MAX_EXP or len(m.group(1)) > _MAX_DIGITS:
+            return None
+        return Num(Fraction(m.group(1)) * Fraction(10) ** e, decimal=True)
+    m = _POW10_RE.match(text)
+    if m:
+        e = int(m.group(1))
+        return None if abs(e) > _MAX_EXP else Num(Fraction(10) ** e)
+    m = _SLASH_RE.match(text)
+    if m:
+        den = int(m.group(2))
+        return Num(Fraction(int(m.group(1)), den)) if den else None
+    m = _FRAC_RE.match(text)
+    if m:
+        num = int(m.group(1) or m.group(2))
+        den = int(m.group(3) or m.group(4))
+        return Num(Fraction(num, den)) if den else None
+    m = _MIXED_RE.match(text)
+    if m:
+        frac = _unsigned(m.group(2))
+        if frac is not None and not frac.decimal and 0 < frac.value < 1:
+            return Num(int(m.group(1)) + frac.value)
+    m = _DEC_COMMA_RE.match(text)
+    if m and not _THOUSANDS_RE.match(text):  # "2,74" / "0,111": decimal comma
+        return Num(Fraction(text.replace(",", ".")), decimal=True)
+    return None
+
+
+def _strip_wrappers(text: str) -> str:
+    text = _DIGIT_GROUP_RE.sub(",", text)
+    text = _SPACING_RE.sub(" ", text.replace("\\!", "")).strip()
+    while len(text) >= 2 and text[0] + text[-1] in ("()", "{}") and "," not in text:
+        inner = text[1:-1]
+        if inner.count("(") != inner.count(")") or inner.count("{") != inner.count("}"):
+            break
+        text = inner.strip()
+    return text
+
+
+def parse_number(text: str) -> Num | None:
+    """Parse ``text`` as one plain number, or return None (then the symbolic path decides).
+
+    >>> parse_number("$1,000.50").value
+    Fraction(2001, 2)
+    >>> parse_number("-\\\\frac{3}{4}").value
+    Fraction(-3, 4)
+    """
+    if not text or len(text) > _MAX_DIGITS + 100:
+        return None
+    s = text.strip().replace("−", "-")
+    if s.startswith("\\boxed{") and s.endswith("}"):
+        s = s[7:-1]
+    s = re.sub(r"(?<!\\)\$|\\\(|\\\)|\\\[|\\\]", " ", s)
+    s = _strip_wrappers(s)
+    percent = False
+    for _ in range(3):  # units, percent and degrees in any order
+        before = s
+        if _PERCENT_RE.search(s):
+            s = _PERCENT_RE.sub("", s)
+            percent = True
+        s = _DEGREE_RE.sub("", s)
+        s = _CURRENCY_TAIL_RE.sub("", s)
+        stripped = _TRAIL_UNIT_RE.sub("", s).strip()
+        if (stripped and stripped[-1].isdigit()) or stripped.endswith("}"):
+            s = stripped
+        s = s.strip()
+        if s == before:
+            break
+    sign = 1
+    s = _CURRENCY_RE.sub("", s).strip()
+    if s[:1] in "+-":
+        sign = -1 if s[0] == "-" else 1
+        s = s[1:].strip()
+    s = _CURRENCY_RE.sub("", s).strip()
+    s = _strip_wrappers(s)
+    if s.startswith("\\frac{-"):
+        sign, s = -sign, "\\frac{" + s[7:]
+    if not s or not (s[0].isdigit() or s[0] in ".\\"):
+        return None
+    num = _unsigned(s)
+    if num is None:
+        return None
+    return Num(sign * num.value, num.decimal, percent)
+
+
+def values_close(a: Fraction, b: Fraction, rel_tol: float, float_rounding: int | None) -> bool:
+    """Tolerant comparison used when a side was written as a decimal."""
+    if a == b:
+        return True
+    scale = max(abs(a), abs(b))
+    if abs(a - b) <= Fraction(rel_tol) * scale:
+        return True
+    return float_rounding is not None and round(a, float_rounding) == round(b, float_rounding)
+
+
+def numbers_equal(
+    gold: Num, pred: Num, rel_tol: float, float_rounding: int | None, percent_as_fraction: bool = True
+) -> bool:
+    """Whether two plain numbers are equal.
+
+    Exact values compare exactly; tolerance is used only if a side was written as a decimal.
+    A percentage matches its written value (``28%`` vs ``28``) and, with
+    ``percent_as_fraction``, its fraction (``28%`` vs ``0.28``).
+    """
+    tolerant = gold.decimal or pred.decimal
+    g_vals = [gold.value]
+    p_vals = [pred.value]
+    if percent_as_fraction and gold.percent != pred.percent:
+        if gold.percent:
+            g_vals.append(gold.value / 100)
+        else:
+            p_vals.append(pred.value / 100)
+    for g in g_vals:
+        for p in p_vals:
+            if g == p or (tolerant and values_close(g, p, rel_tol, float_rounding)):
+                return True
+    return False

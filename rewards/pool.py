@@ -1,0 +1,287 @@
+"""A pool of worker processes that runs functions under a hard time limit.
+
+Sympy can spend minutes inside one C-level call (``5^{5^{5^{5^5}}}``) where SIGALRM never
+fires, so every symbolic check runs in a worker process. A call that overruns its limit is
+abandoned: the worker is killed (SIGKILL) and a fresh one starts on next use, and the caller
+gets :class:`CheckTimeout`.
+
+- Workers are fresh interpreters (the *spawn* start method, launched with ``subprocess`` so
+  the parent's ``__main__`` is never re-imported); each imports sympy and the parsers once.
+- Works from any thread: no signals, only sockets and ``poll``.
+- Started lazily on first use, killed at interpreter exit, and fork-safe: a forked child
+  forgets the parent's workers and starts its own when it needs them.
+- Workers die with the parent (PR_SET_PDEATHSIG) and have a memory cap
+  (``$GRPO_GYM_MATH_WORKER_MEM_MB``, default 4096).
+
+Public: :func:`run_limited`, :func:`get_pool`, :func:`shutdown_pool`, :class:`CheckTimeout`,
+:class:`WorkerError`, :class:`WorkerPool`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from .math_config import default_workers
+
+__all__ = ["CheckTimeout", "WorkerError", "WorkerPool", "get_pool", "run_limited", "shutdown_pool"]
+
+T = TypeVar("T")
+STARTUP_TIMEOUT = 120.0
+
+
+class CheckTimeout(TimeoutError):
+    """A limited call ran past its time limit; its worker was killed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"check exceeded its {seconds:g} s time limit; the worker was killed")
+        self.seconds = seconds
+
+
+class WorkerError(RuntimeError):
+    """The function raised inside the worker, or the worker died (message says which)."""
+
+
+class _Worker:
+    """One worker process and the parent's end of its socket."""
+
+    def __init__(self) -> None:
+        parent_end, child_end = Pipe(duplex=True)
+        fd = child_end.fileno()
+        env = dict(os.environ)
+        paths = [p or os.getcwd() for p in sys.path]
+        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "grpo_gym.rewards._worker", str(fd)],
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
+            )
+        finally:
+            child_end.close()
+        self.conn: Connection = parent_end
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise WorkerError(f"math worker did not start within {timeout:g} s")
+        try:
+            msg = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise WorkerError(f"math worker died while starting (exit code {self.proc.poll()})") from exc
+        if not (isinstance(msg, tuple) and msg[0] == "ready"):
+            self.kill()
+            raise WorkerError(f"math worker sent {msg!r} instead of 'ready'")
+        self.ready = True
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            self.proc.wait(timeout=5)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.close()  # EOF: the worker exits its loop
+        try:
+            self.proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class WorkerPool:
+    """A fixed number of worker processes shared by all threads of this process.
+
+    Args:
+        size: the most workers alive at once (also the most checks running in parallel).
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"pool size {size}: use at least 1 worker")
+        self.size = size
+        self._idle: list[_Worker] = []
+        self._busy = 0  # workers handed out or starting
+        self._cond = threading.Condition()
+        self._closed = False
+        self._pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return f"WorkerPool(size={self.size}, idle={len(self._idle)}, busy={self._busy})"
+
+    def resize(self, size: int) -> None:
+        """Change the number of workers; extra idle workers are stopped."""
+        if size < 1:
+            raise ValueError(f"pool size {size}: use at least 1 worker")
+        with self._cond:
+            self.size = size
+            extra = []
+            while self._idle and len(self._idle) + self._busy > size:
+                extra.append(self._idle.pop())
+            self._cond.notify_all()
+        for w in extra:
+            w.close()
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise WorkerError("the math worker pool was shut down")
+                if self._idle:
+                    self._busy += 1
+                    return self._idle.pop()
+                if self._busy < self.size:
+                    self._busy += 1
+                    break
+                self._cond.wait()
+        try:  # start a worker outside the lock
+            w = _spawner().submit(_Worker).result()
+            w.wait_ready(STARTUP_TIMEOUT)
+            return w
+        except BaseException:
+            self._release(None)
+            raise
+
+    def _release(self, w: _Worker | None) -> None:
+        with self._cond:
+            self._busy -= 1
+            if w is not None and not self._closed and len(self._idle) + self._busy < self.size:
+                self._idle.append(w)
+                w = None
+            self._cond.notify()
+        if w is not None:
+            w.close()
+
+    def run(self, fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` in a worker; at most ``timeout`` seconds of its time.
+
+        ``fn`` must be picklable (a module-level function of an importable module).
+
+        Raises:
+            CheckTimeout: the call overran; its worker was killed (a new one starts on demand).
+            WorkerError: ``fn`` raised (the message carries its error) or the worker died.
+        """
+        if timeout <= 0:
+            raise ValueError(f"timeout={timeout!r}: use a positive number of seconds")
+        data = pickle.dumps((fn, args, kwargs))  # fails here, not in a worker, if unpicklable
+        w = self._acquire()
+        try:
+            w.conn.send_bytes(data)
+            if not w.conn.poll(timeout):
+                w.kill()
+                self._release(None)
+                raise CheckTimeout(timeout)
+            status, payload = w.conn.recv()
+        except CheckTimeout:
+            raise
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            w.kill()
+            self._release(None)
+            raise WorkerError(f"math worker died during the call (exit code {w.proc.poll()})") from exc
+        except BaseException:
+            w.kill()
+            self._release(None)
+            raise
+        self._release(w)
+        if status == "err":
+            raise WorkerError(str(payload))
+        return payload  # type: ignore[no-any-return]
+
+    def shutdown(self) -> None:
+        """Stop all idle workers; busy ones stop when their call returns."""
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        if os.getpid() != self._pid:
+            return  # a forked child must not touch its parent's workers
+        for w in idle:
+            w.close()
+
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+_SPAWNER: ThreadPoolExecutor | None = None
+
+
+def _spawner() -> ThreadPoolExecutor:
+    """One long-lived thread that launches every worker.
+
+    Linux delivers PR_SET_PDEATHSIG when the *thread* that forked the child exits, so workers
+    must not be started from short-lived threads (e.g. a caller's executor).
+    """
+    global _SPAWNER
+    with _POOL_LOCK:
+        if _SPAWNER is None:
+            _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="math-worker-spawner")
+        return _SPAWNER
+
+
+def get_pool(size: int | None = None) -> WorkerPool:
+    """The process-wide pool (created lazily; ``size`` resizes it when given)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._closed or _POOL._pid != os.getpid():
+            _POOL = WorkerPool(size or default_workers())
+            return _POOL
+        pool = _POOL
+    if size is not None and size != pool.size:
+        pool.resize(size)
+    return pool
+
+
+def shutdown_pool() -> None:
+    """Stop the process-wide pool (it restarts lazily if used again)."""
+    global _POOL
+    with _POOL_LOCK:
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown()
+
+
+def run_limited(fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any) -> T:
+    """Run ``fn(*args, **kwargs)`` in the shared worker pool with a hard time limit.
+
+    For other modules' own sympy checks, e.g.::
+
+        from grpo_gym.rewards import run_limited, CheckTimeout
+        try:
+            ok = run_limited(is_fully_factored, answer_text, timeout=5.0)
+        except CheckTimeout:
+            ok = False
+
+    ``fn`` must be a module-level function of an importable module (it is pickled by name);
+    arguments and result must be picklable. Safe to call from any thread.
+
+    Raises:
+        CheckTimeout: ``fn`` ran longer than ``timeout`` seconds (the worker was killed).
+        WorkerError: ``fn`` raised in the worker, or the worker died.
+    """
+    return get_pool().run(fn, *args, timeout=timeout, **kwargs)
+
+
+def _after_fork_in_child() -> None:
+    global _POOL, _POOL_LOCK, _SPAWNER
+    _POOL = None
+    _SPAWNER = None
+    _POOL_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(shutdown_pool)

@@ -1,0 +1,205 @@
+"""Math verification: numbers, LaTeX, expressions, structures, tolerance, config, API."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import pytest
+import sympy
+from grpo_gym.rewards import (
+    CheckTimeout,
+    MathParseError,
+    MathVerifyConfig,
+    Task,
+    WorkerError,
+    math_reward,
+    parse_math,
+    run_limited,
+    verify,
+    verify_batch,
+)
+from grpo_gym.rewards.numbers import numbers_equal, parse_number
+
+EQUAL = [
+    # numbers (fast path)
+    ("42", r"\boxed{42}"),
+    ("-5", r"\boxed{-5}"),
+    ("7425000", r"\boxed{7,425,000}"),
+    ("1000", r"\boxed{1 000}"),
+    ("0.5", r"\boxed{.5}"),
+    ("1/2", r"\boxed{0.5}"),
+    ("3/4", r"\boxed{\dfrac{3}{4}}"),
+    (r"\frac{5}{2}", r"\boxed{2\frac{1}{2}}"),
+    ("1500", r"\boxed{1.5 \times 10^{3}}"),
+    ("0.0015", r"\boxed{1.5e-3}"),
+    ("1000.99", r"The total is \$1,000.99."),
+    ("125", r"\boxed{125\text{ miles}}"),
+    ("90", r"\boxed{90^\circ}"),
+    (r"28\%", r"\boxed{28}"),
+    (r"28\%", r"\boxed{0.28}"),
+    (r"$28\%$", "28 percent"),
+    ("1/3", r"\boxed{0.3333333}"),
+    # LaTeX and expressions (symbolic path)
+    (r"\sqrt{3}", r"\boxed{\sqrt3}"),
+    (r"\frac{\sqrt{2}}{2}", r"\boxed{\frac{1}{\sqrt{2}}}"),
+    (r"2\sqrt[3]{2}", r"\boxed{\sqrt[3]{16}}"),
+    (r"x^2+2x+1", r"\boxed{(x+1)^2}"),
+    ("2*x+1", r"\boxed{1+2x}"),
+    (r"\tan^2(y)+1", r"\boxed{\sec^2(y)}"),
+    (r"\frac{9}{4}\pi", r"\boxed{\frac94\pi}"),
+    (r"3+4i", r"\boxed{4i+3}"),
+    (r"\infty", r"\boxed{\infty}"),
+    (r"6 \div 3", r"\boxed{2}"),
+    (r"2 \times 3", r"\boxed{6}"),
+    (r"\left( \frac{1}{3} \right)", r"\boxed{\frac{1}{3}}"),
+    # structures
+    (r"\{-3, 2\}", r"\boxed{x = 2 \text{ or } x = -3}"),
+    ("1, 2, 3", r"\boxed{3, 1, 2}"),
+    ("(1, 2, 3)", r"\boxed{(1,2,3)}"),
+    ("[0, 1)", r"\boxed{[0,1)}"),
+    (r"(1, \infty)", r"\boxed{(1, +\infty)}"),
+    ("x = 3", r"\boxed{3}"),
+    ("k = 1", r"\boxed{k=1}"),
+    ("2x+4y-3=0", r"\boxed{y=-\frac{1}{2}x+\frac{3}{4}}"),
+    ("x > 5", r"\boxed{5 < x}"),
+    ("x < 1", r"\boxed{-x > -1}"),
+    (r"x \geq 5", r"\boxed{5 \leq x}"),
+    (r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}", r"\boxed{\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}}"),
+    (r"\pm 2021", r"\boxed{\{-2021, 2021\}}"),
+    (r"\text{(C)}", r"\boxed{\text{C}}"),
+    (r"\text{Evelyn}", r"\boxed{\text{Evelyn}}"),
+]
+
+NOT_EQUAL = [
+    ("42", r"\boxed{43}"),
+    ("1/3", r"\boxed{0.33}"),
+    ("1000", r"\boxed{1000.5}"),
+    (r"\frac{1}{2004!}", r"\boxed{\frac{1}{2006!}}"),
+    (r"2^{-99}", r"\boxed{2^{-98}}"),
+    (r"1 - \frac{1}{e}", r"\boxed{1 + \frac{1}{e}}"),
+    (r"1 - \frac{1}{\mathrm{e}}", r"\boxed{1 + \frac{1}{\mathrm{e}}}"),
+    (r"\sqrt{2}", r"\boxed{1.41421}"),
+    ("x^2+2x+1", r"\boxed{(x-1)^2}"),
+    ("[0, 1)", r"\boxed{(0,1)}"),
+    ("(1, 2, 3)", r"\boxed{(3, 2, 1)}"),
+    ("1, 2, 3", r"\boxed{1, 2}"),
+    ("x > 5", r"\boxed{x < 5}"),
+    (r"x \geq 5", r"\boxed{x > 5}"),
+    ("a + 3z = 0", r"\boxed{0}"),
+    (r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}", r"\boxed{\begin{pmatrix}1 & 2 \\ 3 & 5\end{pmatrix}}"),
+    ("3+4i", r"\boxed{3-4i}"),
+    ("4", r"\boxed{4\sqrt{2}}"),
+    (r"\text{odd}", r"\boxed{\text{even}}"),
+    ("12:00", r"\boxed{1:00}"),
+]
+
+
+@pytest.mark.parametrize(("gold", "completion"), EQUAL)
+def test_equal(gold: str, completion: str) -> None:
+    assert verify(gold, completion)
+
+
+@pytest.mark.parametrize(("gold", "completion"), NOT_EQUAL)
+def test_not_equal(gold: str, completion: str) -> None:
+    assert not verify(gold, completion)
+
+
+def test_math_reward_fields() -> None:
+    task = Task(prompt="2+2?", answer="4")
+    good = math_reward(r"It is \boxed{4}.", task)
+    assert (good.score, good.components, good.extracted, good.reason) == (1.0, {"correct": 1.0}, "4", None)
+    bad = math_reward(r"It is \boxed{5}.", task)
+    assert (bad.score, bad.components["correct"], bad.reason, bad.timed_out) == (0.0, 0.0, "not equivalent", False)
+    assert math_reward("I do not know", Task(answer="x+1"), modes=("boxed",)).reason == "no answer found"
+    assert math_reward(r"\boxed{\frac{1}{}}", Task(answer="x")).reason == "unparseable"
+    assert math_reward(r"\boxed{4}", Task(answer=None)).reason == "task has no answer"
+
+
+def test_answer_too_long_is_rejected() -> None:
+    res = math_reward(r"\boxed{" + "1+" * 600 + "1}", Task(answer="601"), max_answer_chars=100)
+    assert (res.score, res.reason) == (0.0, "answer too long")
+
+
+def test_tolerance_only_for_decimals_and_configurable() -> None:
+    assert not verify("1/3", r"\boxed{0.3333}")
+    assert verify("1/3", r"\boxed{0.3333}", rel_tol=1e-3)
+    assert verify("1/3", r"\boxed{0.3333}", float_rounding=4)
+    assert not verify("1000000", r"\boxed{1000001}", rel_tol=1e-3)  # both exact: no tolerance
+    assert verify(r"\sqrt{17}", r"\boxed{4.1231056}")
+
+
+def test_strict_and_set_relation_options() -> None:
+    assert not verify("f(x)", r"\boxed{f(y)}")
+    assert verify("f(x)", r"\boxed{f(y)}", strict=False)
+    assert not verify(r"x \in [-2,7]", r"\boxed{-2 \le x \le 7}")
+    assert verify(r"x \in [-2,7]", r"\boxed{-2 \le x \le 7}", allow_set_relation=True)
+
+
+def test_verify_batch_keeps_order_and_mixes_paths() -> None:
+    pairs = [("4", r"\boxed{4}"), ("x^2", r"\boxed{x \cdot x}"), ("4", r"\boxed{5}"), ("(x+1)^2", r"\boxed{x^2+1}")]
+    results = verify_batch(pairs, workers=2)
+    assert [r.score for r in results] == [1.0, 1.0, 0.0, 0.0]
+    assert results[1].extracted == r"x \cdot x"
+
+
+def test_config_validation_messages() -> None:
+    with pytest.raises(ValueError, match="rel_tol"):
+        MathVerifyConfig(rel_tol=2)
+    with pytest.raises(ValueError, match="timeout"):
+        MathVerifyConfig(timeout=0)
+    with pytest.raises(ValueError, match="unknown extraction modes"):
+        MathVerifyConfig(modes=("boxed", "magic"))
+    with pytest.raises(TypeError, match="tuple of mode names"):
+        MathVerifyConfig(modes="boxed")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="workers"):
+        MathVerifyConfig(workers=0)
+    with pytest.raises(TypeError, match="valid options"):
+        verify("1", "1", bogus=True)
+    cfg = MathVerifyConfig(timeout=3.0, workers=1)
+    assert dataclasses.replace(cfg, rel_tol=0.1).timeout == 3.0
+    assert verify("0.5", r"\boxed{0.55}", config=MathVerifyConfig(workers=1), rel_tol=0.2)
+
+
+def test_parse_number_fast_path() -> None:
+    assert parse_number("x") is None
+    assert parse_number("1e999999") is None  # no huge exponent in-process
+    a, b = parse_number("45%"), parse_number("0.45")
+    assert a is not None and b is not None and a.percent
+    assert numbers_equal(a, b, 1e-6, None)
+    assert not numbers_equal(a, b, 1e-6, None, percent_as_fraction=False)
+
+
+def test_parse_math_plain_and_latex() -> None:
+    x = sympy.Symbol("x")
+    assert parse_math("(x+1)*(x-2)") == (x + 1) * (x - 2)
+    assert parse_math("2x^2 + 3") == 2 * x**2 + 3
+    assert parse_math("sqrt(8)") == 2 * sympy.sqrt(2)
+    assert parse_math(r"\frac{x}{2}") == x / 2
+    assert parse_math("e") == sympy.E
+    with pytest.raises(MathParseError):
+        parse_math("import os")
+    with pytest.raises(MathParseError):
+        parse_math("")
+
+
+def _double(n: int) -> int:
+    return 2 * n
+
+
+def _boom() -> None:
+    raise ValueError("bad input")
+
+
+def test_run_limited_result_error_and_threads() -> None:
+    assert run_limited(_double, 21, timeout=10) == 42
+    with pytest.raises(WorkerError, match="bad input"):
+        run_limited(_boom, timeout=10)
+    out: list[int] = []
+    threads = [threading.Thread(target=lambda i=i: out.append(run_limited(_double, i, timeout=10))) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(out) == [0, 2, 4, 6]
+    assert issubclass(CheckTimeout, TimeoutError)
