@@ -45,6 +45,7 @@ class GRPOConfig:
     overlong_penalty: int = field(default=0, metadata=_h("DAPO soft overlong penalty buffer in tokens (0 = off)"))
     dynamic_sampling: bool = field(default=False, metadata=_h("DAPO: drop groups with equal rewards, draw more prompts"))
     max_sampling_rounds: int = field(default=3, metadata=_h("cap on extra draw rounds with dynamic sampling"))
+    curriculum_every: int = field(default=0, metadata=_h("every N steps, move each env one difficulty level up (pass rate >= 0.8) or down (< 0.2); 0 = off"))
     ref_sync_every: int = field(default=0, metadata=_h("copy the policy into the reference every N steps (0 = never)"))
     # the optimiser
     lr: float = field(default=1e-6, metadata=_h("AdamW learning rate"))
@@ -56,6 +57,7 @@ class GRPOConfig:
     gradient_checkpointing: bool = field(default=False, metadata=_h("trade compute for memory"))
     # where and how
     device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
+    threads: int = field(default=0, metadata=_h("CPU threads for torch (0 = torch's default)"))
     dtype: str = field(default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16"))
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))
     output_dir: str = field(default="runs/grpo", metadata=_h("checkpoints, metrics.jsonl, samples.jsonl"))
@@ -86,7 +88,7 @@ class GRPOConfig:
         for name in ("steps", "prompts_per_step", "max_new_tokens", "mu", "micro_batch_size", "eval_problems", "keep_checkpoints", "max_sampling_rounds"):
             if getattr(self, name) < 1:
                 bad(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("warmup_steps", "save_every", "eval_every", "sample_every", "ref_sync_every", "overlong_penalty"):
+        for name in ("warmup_steps", "save_every", "eval_every", "sample_every", "ref_sync_every", "overlong_penalty", "curriculum_every", "threads"):
             if getattr(self, name) < 0:
                 bad(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.temperature <= 0:
@@ -145,12 +147,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         model="smollm2-135m",
         env=("grpo_gym/Arithmetic-v0",),
         env_kwargs='{"digits": 2, "terms": 2, "ops": "+"}',
-        steps=12,
+        steps=10,
         prompts_per_step=4,
-        group_size=6,
+        group_size=8,
         max_new_tokens=48,
-        temperature=1.0,
-        lr=1e-5,
+        temperature=0.7,
+        lr=2e-5,
         beta=0.02,
         eval_problems=40,
         output_dir="runs/demo",

@@ -21,12 +21,14 @@ from torch import Tensor
 SHARE_PROMPT_PREFIX = True  # set False to force the plain full forward (for A/B checks)
 
 
-def selective_log_softmax(logits: Tensor, labels: Tensor, *, chunk_rows: int = 8) -> tuple[Tensor, Tensor]:
+def selective_log_softmax(logits: Tensor, labels: Tensor, *, chunk_rows: int = 8, with_entropy: bool = True) -> tuple[Tensor, Tensor]:
     """log p(label) and entropy per position.
 
     Args:
         logits: ``[N, T, V]``.
         labels: ``[N, T]`` token ids.
+        with_entropy: False skips the entropy (one more full-vocabulary pass) and returns zeros
+            in its place: for callers that discard it (reference / old log-probs).
 
     Returns:
         ``(logp, entropy)``, both ``[N, T]`` float32; entropy is detached.
@@ -37,6 +39,9 @@ def selective_log_softmax(logits: Tensor, labels: Tensor, *, chunk_rows: int = 8
         lse = torch.logsumexp(chunk, dim=-1)  # [n, T]
         picked = chunk.gather(-1, labels[start : start + chunk_rows].unsqueeze(-1)).squeeze(-1)  # [n, T]
         logps.append(picked - lse)
+        if not with_entropy:
+            ents.append(torch.zeros_like(lse, requires_grad=False))
+            continue
         with torch.no_grad():
             c = chunk.detach()
             p = torch.exp(c - lse.detach().unsqueeze(-1))  # [n, T, V] softmax from the lse we have
@@ -113,6 +118,7 @@ def completion_logprobs(
     completion_len: int,
     *,
     temperature: float = 1.0,
+    with_entropy: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """Log-probs of the last ``completion_len`` tokens of each row, given everything before.
 
@@ -120,6 +126,7 @@ def completion_logprobs(
         input_ids, attention_mask: ``[N, P + T]`` = left-padded prompt then completion.
         completion_len: T.
         temperature: logits are divided by it, matching the sampling distribution.
+        with_entropy: False returns zeros for the entropy and skips computing it.
 
     Returns:
         ``(logp, entropy)``, both ``[N, T]``.
@@ -138,4 +145,4 @@ def completion_logprobs(
     if temperature != 1.0:
         logits = logits / temperature
     labels = input_ids[:, -completion_len:]  # [N, T]
-    return selective_log_softmax(logits, labels)
+    return selective_log_softmax(logits, labels, with_entropy=with_entropy)

@@ -90,13 +90,32 @@ class EnvPool:
     def __init__(self, env_kwargs: dict[str, dict[str, Any]] | None = None, system_prompt: str | None = None) -> None:
         self.env_kwargs = env_kwargs or {}
         self.system_prompt_override = system_prompt or None
+        self.levels: dict[str, int] = {}  # curriculum level per env id (applied to every slot)
         self._envs: dict[tuple[str, int], gym.Env] = {}
 
     def get(self, env_id: str, slot: int) -> gym.Env:
         key = (env_id, slot)
         if key not in self._envs:
-            self._envs[key] = gym.make(env_id, **self.env_kwargs.get(env_id, {}))
+            env = gym.make(env_id, **self.env_kwargs.get(env_id, {}))
+            if env_id in self.levels:
+                env.unwrapped.set_difficulty(self.levels[env_id])
+            self._envs[key] = env
         return self._envs[key]
+
+    def adjust_difficulty(self, env_id: str, pass_rate: float) -> int | None:
+        """Curriculum: move ``env_id`` one difficulty level up/down by its pass rate (TextEnv hook).
+
+        Returns the level now in force, or None if the env defines no difficulty levels.
+        """
+        probe = self.get(env_id, 0).unwrapped
+        if not getattr(probe, "difficulty_levels", ()):
+            return None
+        level = probe.adjust_difficulty(pass_rate)
+        self.levels[env_id] = level
+        for (eid, _), env in self._envs.items():
+            if eid == env_id:
+                env.unwrapped.set_difficulty(level)
+        return level
 
     def system_prompt(self, env_id: str) -> str | None:
         if self.system_prompt_override:

@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
-
 from grpo_gym.rewards.length import soft_overlong_penalty
+from tqdm.auto import tqdm
 
 from .batch import MicroBatch, micro_batches
 from .checkpoint import (
@@ -77,8 +76,9 @@ def _autocast(device: str, dtype: str) -> contextlib.AbstractContextManager:
     return contextlib.nullcontext()
 
 
-def _logps(model, mb: MicroBatch, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
-    return completion_logprobs(model, mb.input_ids, mb.attention_mask, mb.completion_len, temperature=temperature)
+def _logps(model, mb: MicroBatch, temperature: float, *, with_entropy: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    return completion_logprobs(model, mb.input_ids, mb.attention_mask, mb.completion_len, temperature=temperature,
+                               with_entropy=with_entropy)
 
 
 def rollout_step(cfg: GRPOConfig, sampler: HFSampler, envs: EnvPool, step: int) -> tuple[Rollout, torch.Tensor, float]:
@@ -153,10 +153,10 @@ def optimise(cfg: GRPOConfig, model, reference, optimizer, scheduler, batches: l
     model.train()
     sums: dict[str, float] = defaultdict(float)
     for _ in range(cfg.mu):
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=not device.startswith("cpu"))  # CPU: reuse grad buffers
         for mb in batches:
             with _autocast(device, cfg.dtype):
-                logp, ent = _logps(model, mb, cfg.temperature)  # [n, T]
+                logp, ent = _logps(model, mb, cfg.temperature, with_entropy=True)  # [n, T]
             old = mb.old_logp if mb.old_logp is not None else logp.detach()  # mu = 1: ratio 1, same gradient
             loss, m = grpo_loss(logp, old, mb.ref_logp, mb.advantages, mb.loss_mask, eps_low=cfg.eps_low, eps_high=cfg.eps_high,
                                 beta=cfg.beta, loss_type=cfg.loss_type, ratio_level=cfg.ratio_level,
@@ -193,13 +193,15 @@ def step_metrics(ro: Rollout, adv: torch.Tensor, zero_frac: float) -> dict[str, 
         "adv_abs_mean": adv.abs().mean().item(),
     }
     by_env: dict[str, list[float]] = defaultdict(list)
+    pass_env: dict[str, list[float]] = defaultdict(list)
     comps: dict[str, list[float]] = defaultdict(list)
     for e in ro.episodes:
         by_env[e.env_id].append(e.reward)
+        pass_env[e.env_id].append(float(e.success))
         for k, v in e.components.items():
             comps[k].append(v)
-    if len(by_env) > 1:
-        m["reward_by_env"] = {k: sum(v) / len(v) for k, v in by_env.items()}
+    m["reward_by_env"] = {k: sum(v) / len(v) for k, v in by_env.items()}
+    m["pass_by_env"] = {k: sum(v) / len(v) for k, v in pass_env.items()}
     m["reward_components"] = {k: sum(v) / len(v) for k, v in comps.items()}
     return m
 
@@ -218,6 +220,8 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
     torch.manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
 
     ckpt = latest_checkpoint(out) if cfg.resume else None
     if cfg.resume and ckpt is None:
@@ -252,6 +256,8 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         echo(f"resumed from {ckpt} at step {start}")
 
     envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)
+    if ckpt is not None:
+        envs.levels.update(state.get("curriculum", {}))
     sampler = HFSampler(model, tokenizer, cfg.sampling())
     result = TrainResult(out, start, ckpt)
     out.mkdir(parents=True, exist_ok=True)
@@ -263,6 +269,7 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         result.eval_before = _evaluate(cfg, model, tokenizer, envs)
         echo("before training: " + format_summary(result.eval_before))
 
+    tb = _tensorboard(out)
     metrics_f = (out / "metrics.jsonl").open("a")
     samples_f = (out / "samples.jsonl").open("a")
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="grpo", disable=not cfg.progress, dynamic_ncols=True)
@@ -280,6 +287,8 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
             elapsed = time.perf_counter() - t0
             m.update(time_generate=ro.generate_s, time_score=ro.score_s, time_step=elapsed,
                      samples_per_s=len(ro.episodes) / elapsed, tokens_per_s=n_tok / elapsed)
+            if cfg.curriculum_every and (step + 1) % cfg.curriculum_every == 0:
+                m["difficulty"] = _curriculum(envs, [*result.history, m][-cfg.curriculum_every :])
             if cfg.ref_sync_every and reference is not None and (step + 1) % cfg.ref_sync_every == 0:
                 reference.load_state_dict(model.state_dict())
             if cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
@@ -289,6 +298,9 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
                 m["eval"] = format_summary(ev)
             metrics_f.write(json.dumps(m) + "\n")
             metrics_f.flush()
+            if tb is not None:
+                for k, v in _flatten(m).items():
+                    tb.add_scalar(k, v, step + 1)
             if cfg.sample_every and step % cfg.sample_every == 0:
                 for e in ro.episodes[: cfg.group_size]:
                     samples_f.write(json.dumps({"step": step + 1, "env": e.env_id, "seed": e.seed, "reward": e.reward,
@@ -300,13 +312,15 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
             if on_step is not None:
                 on_step(step + 1, m)
             if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                last_ckpt = _save(cfg, out, step + 1, model, tokenizer, optimizer, scheduler, reference)
+                last_ckpt = _save(cfg, out, step + 1, model, tokenizer, optimizer, scheduler, reference, envs)
     finally:
         bar.close()
         metrics_f.close()
+        if tb is not None:
+            tb.close()
         samples_f.close()
     if result.steps > start or last_ckpt is None:
-        last_ckpt = _save(cfg, out, result.steps, model, tokenizer, optimizer, scheduler, reference)
+        last_ckpt = _save(cfg, out, result.steps, model, tokenizer, optimizer, scheduler, reference, envs)
     result.checkpoint = last_ckpt
     if cfg.eval_before_after:
         from .report import format_summary
@@ -317,7 +331,38 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     return result
 
 
-def _save(cfg: GRPOConfig, out: Path, step: int, model, tokenizer, optimizer, scheduler, reference) -> Path:
-    state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
+def _tensorboard(out: Path) -> Any:
+    """A TensorBoard writer under ``out/tb`` if the tensorboard package is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(out / "tb"))
+
+
+def _flatten(m: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Numeric metrics as ``{"reward_by_env/ENV": 0.5, ...}`` for scalar loggers."""
+    flat: dict[str, float] = {}
+    for k, v in m.items():
+        if isinstance(v, dict):
+            flat.update(_flatten(v, f"{prefix}{k}/"))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            flat[f"{prefix}{k}"] = float(v)
+    return flat
+
+
+def _curriculum(envs: EnvPool, window: list[dict[str, Any]]) -> dict[str, int]:
+    """Pass rate per env over the last steps -> one difficulty step per env (where it has levels)."""
+    levels = {}
+    for env_id in {e for m in window for e in m.get("pass_by_env", {})}:
+        rates = [m["pass_by_env"][env_id] for m in window if env_id in m.get("pass_by_env", {})]
+        level = envs.adjust_difficulty(env_id, sum(rates) / len(rates))
+        if level is not None:
+            levels[env_id] = level
+    return levels
+
+
+def _save(cfg: GRPOConfig, out: Path, step: int, model, tokenizer, optimizer, scheduler, reference, envs: EnvPool) -> Path:
+    state = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "curriculum": dict(envs.levels)}
     ref = reference if cfg.ref_sync_every else None
     return save_checkpoint(out, step, model, tokenizer, state, cfg.to_dict(), reference=ref, keep=cfg.keep_checkpoints)

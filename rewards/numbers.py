@@ -156,7 +156,7 @@ def parse_number(text: str) -> Num | None:
             break
     sign = 1
     s = _CURRENCY_RE.sub("", s).strip()
-    if s[:1] in "+-":
+    if s.startswith(("+", "-")):
         sign = -1 if s[0] == "-" else 1
         s = s[1:].strip()
     s = _CURRENCY_RE.sub("", s).strip()

