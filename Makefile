@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint clean
 
 setup: $(VENV)/.installed
 
@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-demo: setup
-	$(VENV)/bin/grpo-gym train --preset demo
+demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is replaced)
+	rm -rf runs/demo
+	$(VENV)/bin/grpo-gym train --preset demo --output-dir runs/demo
 
 test: setup
 	$(PY) -m ruff check .

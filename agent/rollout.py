@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from grpo_gym.envs import make as make_env  # also registers the built-in and plugin envs
 from torch import Tensor
 
 from .sampling import Conversation, HFSampler, Policy
@@ -96,7 +97,7 @@ class EnvPool:
     def get(self, env_id: str, slot: int) -> gym.Env:
         key = (env_id, slot)
         if key not in self._envs:
-            env = gym.make(env_id, **self.env_kwargs.get(env_id, {}))
+            env = make_env(env_id, **self.env_kwargs.get(env_id, {}))
             if env_id in self.levels:
                 env.unwrapped.set_difficulty(self.levels[env_id])
             self._envs[key] = env
@@ -149,7 +150,6 @@ def _step_env(env: gym.Env, episode: Episode, reply: str, strict: bool) -> tuple
         if strict:
             raise
         episode.error = f"{type(exc).__name__}: {exc}"
-        episode.reward += 0.0
         return None, 1
     episode.reward += float(reward)
     episode.success = bool(info.get("is_success", False))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from grpo_gym.envs import resolve_id
 from grpo_gym.rewards.length import soft_overlong_penalty
 from tqdm.auto import tqdm
 
@@ -219,6 +220,8 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     device = default_device() if cfg.device == "auto" else cfg.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
+    for env_id in cfg.env:  # fail fast, before loading a model, with close matches
+        resolve_id(env_id)
     torch.manual_seed(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

@@ -8,13 +8,13 @@ __all__ = ["RewardFn", "RewardResult", "Task"]
 from .equivalence import sym_equal
 from .extract import extract_answer, extract_gold
 from .math_config import EXTRACTION_MODES, MathVerifyConfig
-from .math_reward import math_reward, verify, verify_batch
+from .math_reward import clear_math_caches, math_reward, verify, verify_batch
 from .mathparse import MathParseError, parse_math
 from .pool import CheckTimeout, WorkerError, get_pool, run_limited, shutdown_pool
 
 __all__ += [
     "EXTRACTION_MODES", "CheckTimeout", "MathParseError", "MathVerifyConfig", "WorkerError",
-    "extract_answer", "extract_gold", "get_pool", "math_reward", "parse_math", "run_limited",
+    "clear_math_caches", "extract_answer", "extract_gold", "get_pool", "math_reward", "parse_math", "run_limited",
     "shutdown_pool", "sym_equal", "verify", "verify_batch",
 ]  # fmt: skip
 # --- end math ---

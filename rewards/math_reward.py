@@ -7,7 +7,8 @@ Flow for one (gold, completion) pair:
    ``fractions.Fraction``, no sympy and no worker round-trip.
 3. Anything else: parsed and compared symbolically (:mod:`.mathparse`, :mod:`.equivalence`)
    in a worker process under a hard time limit (:mod:`.pool`). An overrun scores 0 with
-   ``timed_out=True``.
+   ``timed_out=True``. Each worker keeps an LRU cache of parsed answers (a GRPO group
+   parses its gold once); :func:`clear_math_caches` empties them.
 
 Model text is never executed: it is only matched by regular expressions, tokenized against
 a whitelist, or parsed by the ANTLR LaTeX grammar.
@@ -22,11 +23,12 @@ from typing import Any
 from .equivalence import check_pair
 from .extract import extract_answer, extract_gold
 from .math_config import MathVerifyConfig, resolve_config
+from .mathparse import clear_parse_cache
 from .numbers import numbers_equal, parse_number
 from .pool import CheckTimeout, WorkerError, get_pool
 from .types import RewardResult, Task
 
-__all__ = ["math_reward", "verify", "verify_batch"]
+__all__ = ["clear_math_caches", "math_reward", "verify", "verify_batch"]
 
 
 def _result(ok: bool, extracted: str | None, reason: str | None = None, **extra: Any) -> RewardResult:
@@ -146,3 +148,10 @@ def verify_batch(
                 except Exception as exc:
                     results[i] = _result(False, None, "error", error=f"{type(exc).__name__}: {exc}"[:500])
     return [r for r in results if r is not None]
+
+
+def clear_math_caches(timeout: float = 30.0) -> None:
+    """Empty the parse caches of this process and of every worker of the shared pool
+    (for cold-cache measurements; correctness never depends on the caches)."""
+    clear_parse_cache()
+    get_pool().run_on_all(clear_parse_cache, timeout=timeout)

@@ -180,7 +180,37 @@ class WorkerPool:
         if timeout <= 0:
             raise ValueError(f"timeout={timeout!r}: use a positive number of seconds")
         data = pickle.dumps((fn, args, kwargs))  # fails here, not in a worker, if unpicklable
-        w = self._acquire()
+        return self._call(self._acquire(), data, timeout)  # type: ignore[no-any-return]
+
+    def run_on_all(self, fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any) -> list[T]:
+        """Run ``fn(*args, **kwargs)`` once in each of the pool's ``size`` workers (starting
+        missing ones), e.g. to clear their caches. Waits until every worker is free.
+
+        Raises:
+            CheckTimeout, WorkerError: as :meth:`run` (the remaining workers are released).
+        """
+        if timeout <= 0:
+            raise ValueError(f"timeout={timeout!r}: use a positive number of seconds")
+        data = pickle.dumps((fn, args, kwargs))
+        workers: list[_Worker] = []
+        try:
+            for _ in range(self.size):
+                workers.append(self._acquire())
+        except BaseException:
+            for w in workers:
+                self._release(w)
+            raise
+        results: list[T] = []
+        try:
+            while workers:
+                results.append(self._call(workers.pop(), data, timeout))
+        finally:
+            for w in workers:
+                self._release(w)
+        return results
+
+    def _call(self, w: _Worker, data: bytes, timeout: float) -> Any:
+        """Send one pickled job to an acquired worker and release it (or kill it)."""
         try:
             w.conn.send_bytes(data)
             if not w.conn.poll(timeout):
@@ -201,7 +231,7 @@ class WorkerPool:
         self._release(w)
         if status == "err":
             raise WorkerError(str(payload))
-        return payload  # type: ignore[no-any-return]
+        return payload
 
     def shutdown(self) -> None:
         """Stop all idle workers; busy ones stop when their call returns."""

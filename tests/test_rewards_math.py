@@ -13,7 +13,10 @@ from grpo_gym.rewards import (
     MathVerifyConfig,
     Task,
     WorkerError,
+    clear_math_caches,
+    get_pool,
     math_reward,
+    mathparse,
     parse_math,
     run_limited,
     verify,
@@ -203,3 +206,62 @@ def test_run_limited_result_error_and_threads() -> None:
         t.join()
     assert sorted(out) == [0, 2, 4, 6]
     assert issubclass(CheckTimeout, TimeoutError)
+
+
+# --------------------------------------------------------------------------- fast LaTeX path
+
+FAST_SAME = [
+    "42", "-7", "0.5", "2.25", r"\frac{3}{4}", r"-\frac{1}{2}", r"\frac94\pi", r"\frac{1+\sqrt{5}}{2}",
+    r"\sqrt{2}+\sqrt{5}", r"\sqrt 2 + \sqrt3", r"\sqrt[3]{x}", r"\sqrt[n]{2}", r"2\sqrt{3}x",
+    r"10^{-3}", r"2^{10}", r"x^2y", r"e^{2}", "e", "i", "2+3i", r"\pi r^2", r"\frac{9}{4}\pi",
+    r"2\cdot 3", r"2 \times 10^{3}", r"(x+1)(x-1)", "2(x+1)", "3(2)", r"2\frac{1}{2}", r"-2\frac{1}{2}",
+    r"(-2)\frac12", r"2\frac{1}{2}x", "x/2y", "1/2x", r"\frac{x}{y}z", "xy", "2xy",
+    r"\left(3, \frac{\pi}{2}\right)", "(1, 2)", "(3,1)", "[3,1]", "[0,1)", r"(-\infty, 3]",
+    r"[1,\infty)", "(1,2,3)", "[1,2,3]", "1, 2, 3", r"\{1, 2\}", r"\{x\}", "(1,2),(3,4)",
+    "(1,2,3),(4,5,6)", "1, (2,3)", "x < 1", r"x \le 2", r"5 \geq x", "x != 3", r"x \neq 3",
+    "x >= 5", r"y = -\frac{1}{2}x+\frac{3}{4}", "2x+3y=6", "a=1, b=2", r"\infty", r"-\infty",
+    "(0.5, 1.5)", r"\frac{2}{4}", r"x^{-1}", "(1,000)", "0,5",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", FAST_SAME)
+def test_fast_latex_path_matches_antlr(text: str) -> None:
+    s, _ = mathparse._normalize(text)
+    fast = mathparse._fast_latex(s)
+    assert fast is not None, f"{text!r} should take the fast path"
+    slow = mathparse.parse_latex(s)
+    assert sympy.srepr(mathparse._postprocess(fast)) == sympy.srepr(slow)
+    assert type(mathparse._postprocess(fast)) is type(slow)
+
+
+FAST_DECLINES = [
+    "2 3", r"\frac{1}{2}3", r"\frac123", "x(x+1)", "f(x)", "dx", "gcd", "E", "x^2^3", "2e", "x_1", r"\sin x",
+    r"\sqrt{8}0.5", r"x^{2}(3)", "x = 1, 2", "0 < x < 1", "12,345", r"\{\}", "|x|", r"\pm 2",
+    r"[1,2] \cup (3,4)", "1.5.2", "__import__('os')", r"\frac{__import__}{1}", "x.y", "a[0]",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", FAST_DECLINES)
+def test_fast_latex_path_declines_what_it_does_not_mirror(text: str) -> None:
+    assert mathparse._fast_latex(mathparse._normalize(text)[0]) is None
+
+
+def test_parse_cache_reuses_results_and_clears() -> None:
+    mathparse.clear_parse_cache()
+    a = mathparse.parse_answer(r"\frac{1}{7}+x")
+    assert mathparse.parse_answer(r"\frac{1}{7}+x") is a
+    with pytest.raises(MathParseError):
+        mathparse.parse_answer(r"\frac{")
+    with pytest.raises(MathParseError):  # failures are cached too, and still raise
+        mathparse.parse_answer(r"\frac{")
+    mathparse.clear_parse_cache()
+    assert mathparse.parse_answer(r"\frac{1}{7}+x") is not a
+
+
+def test_clear_math_caches_reaches_every_worker() -> None:
+    pool = get_pool(2)
+    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}")
+    clear_math_caches()
+    assert pool.run_on_all(mathparse.parse_cache_size, timeout=30) == [0, 0]
+    assert mathparse.parse_cache_size() == 0
+    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}")
