@@ -58,7 +58,7 @@ class GRPOConfig:
     # where and how
     device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
     threads: int = field(default=0, metadata=_h("CPU threads for torch (0 = torch's default)"))
-    dtype: str = field(default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16"))
+    dtype: str = field(default="auto", metadata=_h("auto (bf16 autocast on CUDA, fp32 on CPU), float32, bfloat16"))
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))
     output_dir: str = field(default="runs/grpo", metadata=_h("checkpoints, metrics.jsonl, samples.jsonl"))
     save_every: int = field(default=0, metadata=_h("checkpoint every N steps (0 = at the end only)"))
@@ -103,8 +103,10 @@ class GRPOConfig:
             bad(f"overlong_penalty={self.overlong_penalty} must be < max_new_tokens={self.max_new_tokens}")
         if self.ref_sync_every and self.beta == 0:
             bad("ref_sync_every needs a reference model: set beta > 0, or drop ref_sync_every")
-        if self.dtype not in ("auto", "float32", "bfloat16", "float16", "fp32", "bf16", "fp16"):
-            bad(f"dtype {self.dtype!r}: use auto, float32, bfloat16 or float16")
+        if self.dtype in ("float16", "fp16"):
+            bad("dtype float16 trains without loss scaling and underflows: use bfloat16 (autocast over fp32 weights) or float32")
+        if self.dtype not in ("auto", "float32", "bfloat16", "fp32", "bf16"):
+            bad(f"dtype {self.dtype!r}: use auto, float32 or bfloat16")
         SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)
 
     def parsed_env_kwargs(self) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ error; ``strict=True`` re-raises instead (for people debugging an env).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,8 @@ class Episode:
     turns: int = 0
     truncated: bool = False  # the last reply hit max_new_tokens
     components: dict[str, float] = field(default_factory=dict)
-    reply_tokens: int = 0
+    reply_tokens: int = 0  # summed over turns
+    max_reply_tokens: int = 0  # the longest single reply
     error: str | None = None
     timed_out: bool = False
 
@@ -112,6 +114,8 @@ class EnvPool:
         if not getattr(probe, "difficulty_levels", ()):
             return None
         level = probe.adjust_difficulty(pass_rate)
+        if level is None:
+            return None
         self.levels[env_id] = level
         for (eid, _), env in self._envs.items():
             if eid == env_id:
@@ -150,6 +154,11 @@ def _step_env(env: gym.Env, episode: Episode, reply: str, strict: bool) -> tuple
         if strict:
             raise
         episode.error = f"{type(exc).__name__}: {exc}"
+        return None, 1
+    if not math.isfinite(float(reward)):
+        if strict:
+            raise ValueError(f"{episode.env_id} returned a non-finite reward {reward!r} (seed {episode.seed})")
+        episode.error = f"non-finite reward {reward!r}"
         return None, 1
     episode.reward += float(reward)
     episode.success = bool(info.get("is_success", False))
@@ -213,6 +222,7 @@ def collect(
             if gen is not None:
                 n_tok = int(gen.completion_mask[row].sum())
                 ep.reply_tokens += n_tok
+                ep.max_reply_tokens = max(ep.max_reply_tokens, n_tok)
                 ep.truncated = bool(gen.truncated[row])
                 samples.append(Sample(gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(), gen.completion_ids[row, :n_tok].cpu(), i, ep.truncated))
             nxt, err = _step_env(envs.get(ep.env_id, i), ep, reply, strict)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from grpo_gym.configcli import add_dataclass_args, dataclass_from_args
 
+from .checkpoint import CONFIG_FILE
 from .config import PRESETS, GRPOConfig
 
 
@@ -33,6 +34,10 @@ def config_from_args(args: argparse.Namespace) -> GRPOConfig:
         if not args.config.is_file():
             raise FileNotFoundError(f"--config {args.config}: no such file")
         base.update(json.loads(args.config.read_text()))
+    elif getattr(args, "resume", False):  # continue a run with its own settings; flags still override
+        saved = Path(getattr(args, "output_dir", None) or base.get("output_dir") or GRPOConfig.output_dir) / CONFIG_FILE
+        if saved.is_file():
+            base = json.loads(saved.read_text())
     return dataclass_from_args(GRPOConfig, args, GRPOConfig.from_dict(base))
 
 

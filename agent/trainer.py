@@ -98,7 +98,7 @@ def rollout_step(cfg: GRPOConfig, sampler: HFSampler, envs: EnvPool, step: int) 
         ro = collect(sampler, requests, cfg.group_size, envs, strict=cfg.strict_rewards)
         rewards = ro.rewards()  # [b, G]
         if cfg.overlong_penalty:
-            penalty = [soft_overlong_penalty(e.reply_tokens, cfg.max_new_tokens, cfg.overlong_penalty) for e in ro.episodes]
+            penalty = [soft_overlong_penalty(e.max_reply_tokens, cfg.max_new_tokens, cfg.overlong_penalty) for e in ro.episodes]
             rewards = rewards + torch.tensor(penalty).view_as(rewards)
             for e, r in zip(ro.episodes, rewards.flatten().tolist(), strict=True):
                 e.reward = r
@@ -169,8 +169,12 @@ def optimise(cfg: GRPOConfig, model, reference, optimizer, scheduler, batches: l
             sums["loss"] += loss.item() / cfg.mu
             sums["entropy"] += (ent * mb.loss_mask).sum().item() / max(total_tok, 1) / cfg.mu
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf"))
-        sums["grad_norm"] += float(grad_norm) / cfg.mu
-        optimizer.step()
+        if torch.isfinite(grad_norm):
+            sums["grad_norm"] += float(grad_norm) / cfg.mu
+            optimizer.step()
+        else:  # never write NaN/inf into the weights (or a checkpoint): skip this update
+            sums["skipped_updates"] += 1
+            log.warning("non-finite gradient norm %s: update skipped", float(grad_norm))
         scheduler.step()
     model.eval()
     sums["time_reference"] = t_ref
@@ -232,8 +236,11 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     if not cfg.resume and ckpt is None and (out / "metrics.jsonl").exists():
         raise ValueError(f"{out} already holds a run: pass --resume to continue it, or choose another --output-dir")
     # fp32 master weights; bf16 autocast on CUDA
-    load_dtype = torch.float32 if cfg.dtype in ("auto", "bfloat16", "bf16") else cfg.dtype
+    load_dtype = torch.float32  # fp32 master weights; bf16 is autocast on CUDA
     model, tokenizer = load_policy(str(ckpt) if ckpt else cfg.model, device=device, dtype=load_dtype)
+    for module in model.modules():  # no dropout: ratios and KL compare like with like
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
@@ -259,17 +266,22 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         echo(f"resumed from {ckpt} at step {start}")
 
     envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)
+    eval_envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)  # fixed settings: before/after comparable
     if ckpt is not None:
         envs.levels.update(state.get("curriculum", {}))
     sampler = HFSampler(model, tokenizer, cfg.sampling())
     result = TrainResult(out, start, ckpt)
     out.mkdir(parents=True, exist_ok=True)
+    if ckpt is not None:
+        _warn_changed_settings(cfg, ckpt, echo)
+    for name in ("metrics.jsonl", "samples.jsonl"):  # drop lines past the checkpoint (a killed run's tail)
+        _truncate_jsonl(out / name, start)
     (out / CONFIG_FILE).write_text(json.dumps(cfg.to_dict(), indent=2))
 
     if cfg.eval_before_after and start == 0:
         from .report import format_summary
 
-        result.eval_before = _evaluate(cfg, model, tokenizer, envs)
+        result.eval_before = _evaluate(cfg, model, tokenizer, eval_envs)
         echo("before training: " + format_summary(result.eval_before))
 
     tb = _tensorboard(out)
@@ -297,8 +309,9 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
             if cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
                 from .report import format_summary
 
-                ev = _evaluate(cfg, model, tokenizer, envs)
-                m["eval"] = format_summary(ev)
+                ev = _evaluate(cfg, model, tokenizer, eval_envs)
+                m["eval"] = {f"pass@1/{r.env_id}": r.pass_at_k[1] for r in ev.results}
+                echo(f"step {step + 1}: " + format_summary(ev))
             metrics_f.write(json.dumps(m) + "\n")
             metrics_f.flush()
             if tb is not None:
@@ -328,10 +341,32 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     if cfg.eval_before_after:
         from .report import format_summary
 
-        result.eval_after = _evaluate(cfg, model, tokenizer, envs)
+        result.eval_after = _evaluate(cfg, model, tokenizer, eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
     envs.close()
+    eval_envs.close()
     return result
+
+
+def _truncate_jsonl(path: Path, last_step: int) -> None:
+    """Keep only lines with ``step <= last_step`` (all lines go when starting from step 0)."""
+    if not path.exists():
+        return
+    keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= last_step]
+    path.write_text("".join(ln + "\n" for ln in keep))
+
+
+_RUN_SETTINGS = ("model", "env", "env_weights", "env_kwargs", "prompts_per_step", "group_size", "max_new_tokens",
+                 "temperature", "beta", "loss_type", "lr", "mu", "seed")
+
+
+def _warn_changed_settings(cfg: GRPOConfig, ckpt: Path, echo: Callable[[str], None]) -> None:
+    saved = json.loads((ckpt / CONFIG_FILE).read_text())
+    changed = [f"{k}: {saved.get(k)!r} -> {v!r}" for k, v in cfg.to_dict().items()
+               if k in _RUN_SETTINGS and saved.get(k) != (list(v) if isinstance(v, tuple) else v)]
+    if changed:
+        echo(f"warning: resuming {ckpt} with changed settings ({'; '.join(changed)}); "
+             f"`grpo-gym train --config {ckpt / CONFIG_FILE} --resume` continues with the saved ones")
 
 
 def _tensorboard(out: Path) -> Any:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import multiprocessing as mp
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -158,13 +159,17 @@ class TextEnv(gym.Env[str, str]):
         """The last preset applied by ``set_difficulty`` (None if settings were never set)."""
         return self._level
 
-    def adjust_difficulty(self, pass_rate: float, *, up: float = 0.8, down: float = 0.2) -> int:
+    def adjust_difficulty(self, pass_rate: float, *, up: float = 0.8, down: float = 0.2) -> int | None:
         """Curriculum step: one level harder if ``pass_rate >= up``, easier if ``< down``.
 
-        Starts from level 0 if no level was set. Returns the level now in force.
+        With no level set yet (the user's own settings), a pass rate between the thresholds
+        changes nothing and returns None; otherwise moving starts from level 0. Returns the
+        level now in force.
         """
         if not self.difficulty_levels:
             raise ValueError(f"{type(self).__name__} defines no difficulty levels")
+        if self._level is None and down <= pass_rate < up:
+            return None  # settings chosen by the user and no reason to move: leave them alone
         level = 0 if self._level is None else self._level
         if pass_rate >= up:
             level = min(level + 1, len(self.difficulty_levels) - 1)
@@ -205,7 +210,7 @@ class TextEnv(gym.Env[str, str]):
         if not isinstance(action, str):
             raise TypeError(f"the action must be the reply text (str), got {type(action).__name__}")
         task = self._task
-        result = self._safe_score(action[:MAX_REPLY_CHARS], task)
+        result = self._safe_score(action[-MAX_REPLY_CHARS:], task)  # the final answer is at the end
         self._turn += 1
         solved = self.is_success(result, task)
         terminated = solved or self._turn >= self.max_turns
@@ -226,10 +231,20 @@ class TextEnv(gym.Env[str, str]):
         return obs, float(result.score), terminated, False, info
 
     def _safe_score(self, reply: str, task: Task) -> RewardResult:
+        """``score`` that never raises and never returns a non-finite or non-numeric reward."""
         try:
-            return self.score(reply, task)
+            result = self.score(reply, task)
         except Exception as exc:  # a broken scorer scores 0, never kills a run
             return RewardResult(score=0.0, reason="scorer raised", error=f"{type(exc).__name__}: {exc}")
+        if not isinstance(result, RewardResult):
+            return RewardResult(score=0.0, reason="scorer error", error=f"score() returned {type(result).__name__}, not RewardResult")
+        try:
+            value = float(result.score)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            return RewardResult(score=0.0, reason="scorer error", error=f"non-finite reward {result.score!r}")
+        return result
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

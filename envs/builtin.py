@@ -32,7 +32,7 @@ BUILTIN_ENVS: tuple[BuiltinEnv, ...] = (
         "grpo_gym/ArithmeticEasy-v0",
         "grpo_gym.envs.arithmetic:Arithmetic",
         {"digits": 1, "terms": 2, "ops": "+"},
-        "Add two single-digit numbers (the 10-minute CPU demo task)",
+        "Add two single-digit numbers (the easiest math task)",
     ),
     BuiltinEnv("grpo_gym/Fractions-v0", "grpo_gym.envs.fractions_env:Fractions"),
     BuiltinEnv("grpo_gym/LinearEquation-v0", "grpo_gym.envs.linear:LinearEquation"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from grpo_gym.rewards import RewardResult, Task, extract_answer, verify
+from grpo_gym.rewards import RewardResult, Task, extract_answer, math_reward
 
 from .base import TextEnv
 
@@ -73,10 +73,8 @@ def split_answer(text: str) -> list[str]:
     return [_LHS_RE.sub("", part.strip()).strip() for part in text.split(",") if part.strip()]
 
 
-def _same(root: int, piece: str) -> bool:
-    if _INT_RE.match(piece):
-        return int(piece) == root
-    return verify(str(root), f"\\boxed{{{piece}}}")
+def _as_set(items: list[str]) -> str:
+    return "\\{" + ", ".join(items) + "\\}"
 
 
 class PolynomialRoots(TextEnv):
@@ -133,14 +131,18 @@ class PolynomialRoots(TextEnv):
         extracted = extract_answer(reply)
         if not extracted:
             return RewardResult(score=0.0, components={"correct": 0.0}, reason="no answer found")
-        pieces = split_answer(extracted)[:20]
-        roots = list(task.metadata["roots"])
-        hits = [[_same(r, piece) for r in roots] for piece in pieces]
-        missing = [r for j, r in enumerate(roots) if not any(row[j] for row in hits)]
-        extra = [piece for piece, row in zip(pieces, hits, strict=True) if not any(row)]
-        if not missing and not extra:
-            return RewardResult(score=1.0, components={"correct": 1.0}, extracted=extracted)
-        reason = "; ".join(
-            s for s in (f"missing {len(missing)} root(s)" if missing else "", f"not roots: {extra}" if extra else "") if s
-        )
-        return RewardResult(score=0.0, components={"correct": 0.0}, extracted=extracted, reason=reason)
+        pieces = split_answer(extracted)
+        roots = [int(r) for r in task.metadata["roots"]]
+        if len(pieces) > 2 * len(roots):
+            return RewardResult(score=0.0, components={"correct": 0.0}, extracted=extracted, reason=f"{len(pieces)} answers for {len(roots)} roots")
+        if all(_INT_RE.match(p) for p in pieces):  # the common case: decided in-process, no sympy
+            got = {int(p) for p in pieces}
+            missing, extra = sorted(set(roots) - got), sorted(got - set(roots))
+            if not missing and not extra:
+                return RewardResult(score=1.0, components={"correct": 1.0}, extracted=extracted)
+            reason = "; ".join(s for s in (f"missing {len(missing)} root(s)" if missing else "", f"not roots: {extra}" if extra else "") if s)
+            return RewardResult(score=0.0, components={"correct": 0.0}, extracted=extracted, reason=reason)
+        # symbolic pieces (\frac{4}{2}, 2.0 ...): ONE set comparison under one hard time limit
+        r = math_reward(f"\\boxed{{{_as_set(pieces)}}}", Task(answer=_as_set([str(x) for x in roots])))
+        return RewardResult(score=r.score, components={"correct": r.score}, extracted=extracted,
+                            reason=r.reason, timed_out=r.timed_out, error=r.error)

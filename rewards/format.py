@@ -131,15 +131,20 @@ class TagFormat:
             )
         names = tuple(s.name for s in parse.spans)
         wanted = tuple(t.lower() for t in self.tags)
+        opened = [m.group(2).lower() for m in _TAG_RE.finditer(completion) if not m.group(1)]
+        repeated = [t for t in wanted if opened.count(t) != 1]  # also nested: <think><think>..</think></think>
         comps = {
             "well_formed": 1.0,
             "tags_in_order": float(names == wanted),
+            "each_once": float(not repeated),
             "nonempty": float(all(s.content.strip() for s in parse.spans)),
             "no_outside_text": float(self.allow_outside_text or not parse.outside_text.strip()),
         }
         extracted = parse.spans[-1].content.strip() if names == wanted else None
         if names != wanted:
             reason = f"top-level tags are {list(names)}, expected {list(wanted)}"
+        elif repeated:
+            reason = f"tags not used exactly once: {repeated}"
         elif not comps["nonempty"]:
             reason = "a tag is empty"
         elif not comps["no_outside_text"]:

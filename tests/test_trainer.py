@@ -157,8 +157,10 @@ def test_curriculum_raises_difficulty_when_pass_rate_is_high(tmp_path: Path, tin
     import grpo_gym.envs  # noqa: F401
     from grpo_gym.agent.rollout import EnvPool
 
-    pool = EnvPool({"grpo_gym/Arithmetic-v0": {"digits": 1}})
+    pool = EnvPool({"grpo_gym/Arithmetic-v0": {"digits": 3, "terms": 4}})
     env = pool.get("grpo_gym/Arithmetic-v0", 3)
+    assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.5) is None  # mid-range: user settings kept
+    assert env.unwrapped.config.digits == 3 and env.unwrapped.config.terms == 4
     assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.95) == 1
     assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.9) == 2
     assert env.unwrapped.difficulty == 2 and pool.get("grpo_gym/Arithmetic-v0", 7).unwrapped.difficulty == 2
@@ -171,3 +173,29 @@ def test_metrics_flatten_for_scalar_loggers() -> None:
 
     flat = _flatten({"step": 3, "kl": 0.5, "ok": True, "eval": "text", "reward_by_env": {"a/B-v0": 1.0}})
     assert flat == {"step": 3.0, "kl": 0.5, "reward_by_env/a/B-v0": 1.0}
+
+
+def test_resume_after_a_kill_keeps_logs_consistent(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """A run killed after its last checkpoint leaves extra log lines; resuming drops and redoes them."""
+    out = tmp_path / "killed"
+    train(tiny_cfg(tiny_model_dir, out, steps=3, save_every=2), echo=lambda s: None)
+    import shutil
+
+    shutil.rmtree(out / "checkpoint-000003")  # as if killed after step 3 was logged, before its save
+    res = train(tiny_cfg(tiny_model_dir, out, steps=4, save_every=2, resume=True), echo=lambda s: None)
+    steps = [json.loads(ln)["step"] for ln in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4] and [m["step"] for m in res.history] == [3, 4]
+
+
+def test_cli_resume_uses_the_runs_saved_settings(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from grpo_gym.cli import main
+
+    out = tmp_path / "cli-resume"
+    args = ["train", "--model", str(tiny_model_dir), "--env", "grpo_gym_test/Letter-v0", "--steps", "1", "--group-size", "3",
+            "--prompts-per-step", "2", "--max-new-tokens", "5", "--device", "cpu", "--output-dir", str(out),
+            "--eval-before-after", "false", "--progress", "false"]
+    assert main(args) == 0
+    # bare boolean flag; everything else comes from the run's grpo_config.json
+    assert main(["train", "--output-dir", str(out), "--resume", "--steps", "2"]) == 0
+    saved = json.loads((out / "checkpoint-000002" / "grpo_config.json").read_text())
+    assert saved["group_size"] == 3 and saved["model"] == str(tiny_model_dir) and saved["steps"] == 2

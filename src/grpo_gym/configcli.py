@@ -73,6 +73,15 @@ def _converter(tp: Any) -> tuple[Any, list[Any] | None]:
     raise TypeError(f"configcli: unsupported field type {tp!r}")
 
 
+class _ExtendAction(argparse.Action):
+    """Repeated flags of a sequence field accumulate: ``--env A --env B,C`` -> (A, B, C)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        previous = getattr(ns, self.dest, None)
+        merged = (*previous, *values) if isinstance(previous, (tuple, list)) else tuple(values)
+        setattr(ns, self.dest, type(values)(merged) if isinstance(values, list) else merged)
+
+
 def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()) -> None:
     """Add one ``--flag`` per field of dataclass ``cls`` to ``parser`` (defaults suppressed)."""
     hints = typing.get_type_hints(cls)
@@ -86,6 +95,12 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tupl
         )
         help_text = f.metadata.get("help", "")
         shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
+        tp, _ = _unwrap_optional(hints[f.name])
+        extra: dict[str, Any] = {}
+        if tp is bool:  # `--resume` alone means true; `--resume false` also works
+            extra = {"nargs": "?", "const": True}
+        elif get_origin(tp) in (tuple, list):  # `--env A --env B` or `--env A,B`
+            extra = {"action": _ExtendAction}
         group.add_argument(
             _flag(f.name),
             dest=f.name,
@@ -94,6 +109,7 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tupl
             default=argparse.SUPPRESS,
             metavar=None if choices else f.name.upper(),
             help=f"{help_text} (default: {shown})",
+            **extra,
         )
 
 
