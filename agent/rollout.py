@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +178,7 @@ def collect(
     *,
     strict: bool = False,
     max_logged_errors: int = 3,
+    score_threads: int = 4,
 ) -> Rollout:
     """Run ``group_size`` episodes per request (consecutive episodes form one GRPO group).
 
@@ -225,7 +227,15 @@ def collect(
                 ep.max_reply_tokens = max(ep.max_reply_tokens, n_tok)
                 ep.truncated = bool(gen.truncated[row])
                 samples.append(Sample(gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(), gen.completion_ids[row, :n_tok].cpu(), i, ep.truncated))
-            nxt, err = _step_env(envs.get(ep.env_id, i), ep, reply, strict)
+        # score concurrently: each episode has its own env, and symbolic checks wait on worker
+        # processes (rewards.pool), so threads keep every math worker busy
+        steps = [(envs.get(episodes[i].env_id, i), episodes[i], texts[row], strict) for row, i in enumerate(active)]
+        if score_threads > 1 and len(steps) > 1:
+            with ThreadPoolExecutor(max_workers=min(score_threads, len(steps))) as ex:
+                results = list(ex.map(lambda args: _step_env(*args), steps))
+        else:
+            results = [_step_env(*args) for args in steps]
+        for i, (_, ep, reply, _), (nxt, err) in zip(active, steps, results, strict=True):
             if err and errors < max_logged_errors:
                 log.warning("reward error in %s seed=%d: %s; reply=%r", ep.env_id, ep.seed, ep.error, reply[:200])
             errors += err
