@@ -341,6 +341,16 @@ def _has_cased(text: str) -> bool:
     return any(c.lower() != c.upper() for c in text)
 
 
+def _single_case(completion: str, *, upper: bool) -> RewardResult:
+    """1.0 if every letter is in one case (and there is at least one letter)."""
+    if is_blank(completion):
+        return EMPTY
+    bad = [c for c in completion if c != (c.upper() if upper else c.lower())]
+    ok = _has_cased(completion) and not bad
+    name, other = ("uppercase", "lowercase") if upper else ("lowercase", "uppercase")
+    return _binary(ok, name, f"{other} letters {''.join(bad[:10])!r}" if bad else "no letters")
+
+
 @dataclass(frozen=True)
 class AllLowercase:
     """No uppercase letters, and at least one letter."""
@@ -351,13 +361,7 @@ class AllLowercase:
     )
 
     def __call__(self, completion: str, task: Task) -> RewardResult:
-        if is_blank(completion):
-            return EMPTY
-        bad = [c for c in completion if c != c.lower()]
-        ok = _has_cased(completion) and not bad
-        return _binary(
-            ok, "lowercase", f"uppercase letters {''.join(bad[:10])!r}" if bad else "no letters"
-        )
+        return _single_case(completion, upper=False)
 
 
 @dataclass(frozen=True)
@@ -370,13 +374,7 @@ class AllUppercase:
     )
 
     def __call__(self, completion: str, task: Task) -> RewardResult:
-        if is_blank(completion):
-            return EMPTY
-        bad = [c for c in completion if c != c.upper()]
-        ok = _has_cased(completion) and not bad
-        return _binary(
-            ok, "uppercase", f"lowercase letters {''.join(bad[:10])!r}" if bad else "no letters"
-        )
+        return _single_case(completion, upper=True)
 
 
 @dataclass(frozen=True)
