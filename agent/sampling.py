@@ -122,6 +122,8 @@ class HFSampler:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         was_training = self.model.training
         self.model.eval()
+        if n > 1 and prompt_ids.shape[1] > 1:  # prefill each distinct prompt once, share its KV cache
+            kwargs.update(self._shared_prefill(enc["input_ids"].to(device), enc["attention_mask"].to(device), n))
         out = self.model.generate(input_ids=prompt_ids, attention_mask=prompt_mask, **kwargs)  # [N, P+T]
         self.model.train(was_training)
         completion_ids = out[:, prompt_ids.shape[1] :]  # [N, T]
@@ -129,6 +131,22 @@ class HFSampler:
         completion_ids = completion_ids.masked_fill(mask == 0, self.tokenizer.pad_token_id)
         replies = self.tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
         return Generation(prompt_ids, prompt_mask, completion_ids, mask, truncated, replies)
+
+    def _shared_prefill(self, ids: Tensor, mask: Tensor, n: int) -> dict[str, object]:
+        """KV cache of prompts[:, :-1] for B prompts, repeated n times: generate skips that prefill.
+
+        Sampling is unchanged (same tokens for the same seed); the prefill costs B rows, not B*n.
+        """
+        from .logprobs import _cache_kwarg
+
+        position_ids = (mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, P] as generate computes them
+        out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=position_ids[:, :-1],
+                         use_cache=True, logits_to_keep=1)
+        cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+        if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+            return {}
+        cache.batch_repeat_interleave(n)  # [B, ...] -> [B*n, ...]
+        return {_cache_kwarg(self.model): cache}
 
     def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
         return self.generate(conversations, n).texts

@@ -199,3 +199,35 @@ def test_cli_resume_uses_the_runs_saved_settings(tiny_model_dir: Path, tmp_path:
     assert main(["train", "--output-dir", str(out), "--resume", "--steps", "2"]) == 0
     saved = json.loads((out / "checkpoint-000002" / "grpo_config.json").read_text())
     assert saved["group_size"] == 3 and saved["model"] == str(tiny_model_dir) and saved["steps"] == 2
+
+
+def test_shared_prefill_samples_exactly_what_plain_generate_samples(tiny_policy) -> None:
+    """Prompts of different lengths (left padding): the shared-prefix cache changes no logit or token."""
+    import copy
+
+    base, tok = tiny_policy
+    model = copy.deepcopy(base)
+    with torch.no_grad():  # sharpen attention so that a position error would show in the logits
+        for name, p in model.named_parameters():
+            if name.endswith(("q_proj.weight", "k_proj.weight")):
+                p.mul_(30.0)
+    sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=8, temperature=1.0))
+    convs = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a much longer prompt than the first one"}]]
+    enc = tok(sampler.render(convs), return_tensors="pt", padding=True, add_special_tokens=False)
+    assert enc["attention_mask"][0, 0] == 0  # the first prompt is left-padded
+    kw = dict(max_new_tokens=8, do_sample=True, temperature=1.0, top_p=1.0, top_k=0, pad_token_id=tok.pad_token_id,
+              eos_token_id=sampler.eos_ids, output_logits=True, return_dict_in_generate=True)
+    ids, mask = enc["input_ids"].repeat_interleave(4, 0), enc["attention_mask"].repeat_interleave(4, 0)
+    torch.manual_seed(0)
+    plain = model.generate(input_ids=ids, attention_mask=mask, **kw)
+    torch.manual_seed(0)
+    shared = model.generate(input_ids=ids, attention_mask=mask, **kw,
+                            **sampler._shared_prefill(enc["input_ids"], enc["attention_mask"], 4))
+    assert torch.equal(plain.sequences, shared.sequences)
+    for a, b in zip(plain.logits, shared.logits, strict=True):
+        assert torch.allclose(a, b, atol=1e-4)
+    torch.manual_seed(0)
+    via_sampler = sampler.generate(convs, n=4)  # the public path takes the shared prefill
+    P = enc["input_ids"].shape[1]
+    m = via_sampler.completion_mask.bool()
+    assert torch.equal(via_sampler.completion_ids[m], plain.sequences[:, P:][m])
