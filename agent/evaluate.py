@@ -23,6 +23,7 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+from grpo_gym.envs import list_envs, resolve_id
 
 from .model import DEFAULT_MODEL
 from .passk import default_ks, mean_stderr, pass_at_k
@@ -109,40 +110,16 @@ def _stable_int(*parts: object) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
-def _registry() -> tuple[Callable[..., Any] | None, Callable[[str], str] | None]:
-    """``(list_envs, resolve_id)`` from grpo_gym.envs when available (built-ins register on import)."""
-    import grpo_gym.envs as envs_pkg
-
-    try:
-        from grpo_gym.envs import registry
-    except ImportError:  # pragma: no cover - registry module not present
-        registry = None  # type: ignore[assignment]
-    list_envs = getattr(envs_pkg, "list_envs", None) or getattr(registry, "list_envs", None)
-    resolve = getattr(envs_pkg, "resolve_id", None) or getattr(registry, "resolve_id", None)
-    return list_envs, resolve
-
-
 def resolve_env_ids(env: Sequence[str] = (), suite: str | None = None) -> list[str]:
     """Full registered ids for ``env`` plus every env of ``suite``; an unknown id is an error."""
-    list_envs, resolve = _registry()
     ids: list[str] = []
     if suite is not None:
         if suite not in ("all", "builtin"):
             raise ValueError(f"unknown suite {suite!r}: use 'all' or 'builtin'")
-        if list_envs is not None:
-            rows = list_envs(namespace="grpo_gym") if suite == "builtin" else list_envs()
-            ids += [r.id for r in rows]
-        else:
-            ids += sorted(i for i in gym.registry if suite == "all" or i.startswith("grpo_gym/"))
+        ids += [r.id for r in (list_envs(namespace="grpo_gym") if suite == "builtin" else list_envs())]
         if not ids:
             raise ValueError(f"suite {suite!r} is empty: no text envs are registered")
-    for e in env:
-        if resolve is not None:
-            ids.append(resolve(e))
-        elif e in gym.registry:
-            ids.append(e)
-        else:
-            raise ValueError(f"unknown env id {e!r}: run 'grpo-gym envs list' to see all ids")
+    ids += [resolve_id(e) for e in env]  # UnknownEnvError names the close matches
     if not ids:
         raise ValueError("no envs to evaluate: pass --env ID (repeatable) or --suite all")
     return list(dict.fromkeys(ids))

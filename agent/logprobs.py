@@ -15,6 +15,9 @@ repeats, with gradient checkpointing, or for models whose cache is not a plain d
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import torch
 from torch import Tensor
 
@@ -65,11 +68,19 @@ def _checkpointing(model: torch.nn.Module) -> bool:
     return bool(getattr(model, flag, False))
 
 
+def position_ids(attention_mask: Tensor) -> Tensor:
+    """Positions that skip left padding, as ``generate`` computes them: ``[N, L]``."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
 def _cache_kwarg(model: torch.nn.Module) -> str:
     """``cache`` (transformers >= 5.2x) or ``past_key_values`` (older)."""
-    import inspect
+    return _cache_kwarg_of(type(model))
 
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+@functools.cache
+def _cache_kwarg_of(cls: type) -> str:
+    return "cache" if "cache" in inspect.signature(cls.forward).parameters else "past_key_values"
 
 
 def _shared_prefix_logits(model: torch.nn.Module, input_ids: Tensor, attention_mask: Tensor, T: int) -> Tensor | None:
@@ -83,11 +94,11 @@ def _shared_prefix_logits(model: torch.nn.Module, input_ids: Tensor, attention_m
     if groups is None:
         return None
     first, inverse = groups
-    position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [N, P+T]
+    positions = position_ids(attention_mask)  # [N, P+T]
     out_p = model(
         input_ids=input_ids[first, :P],
         attention_mask=attention_mask[first, :P],
-        position_ids=position_ids[first, :P],
+        position_ids=positions[first, :P],
         use_cache=True,
         logits_to_keep=1,
     )
@@ -104,7 +115,7 @@ def _shared_prefix_logits(model: torch.nn.Module, input_ids: Tensor, attention_m
     out_c = model(
         input_ids=input_ids[:, P : P + T - 1],
         attention_mask=attention_mask[:, : P + T - 1],
-        position_ids=position_ids[:, P : P + T - 1],
+        position_ids=positions[:, P : P + T - 1],
         use_cache=True,
         **{_cache_kwarg(model): cache},
     )
@@ -133,11 +144,10 @@ def completion_logprobs(
     """
     logits = _shared_prefix_logits(model, input_ids, attention_mask, completion_len) if SHARE_PROMPT_PREFIX else None
     if logits is None:
-        position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [N, P+T]
         out = model(
             input_ids=input_ids,
             attention_mask=attention_mask,
-            position_ids=position_ids,
+            position_ids=position_ids(attention_mask),  # [N, P+T]
             logits_to_keep=completion_len + 1,
             use_cache=False,
         )

@@ -24,6 +24,11 @@ LossType = Literal["grpo", "bnpo", "dr_grpo"]
 RatioLevel = Literal["token", "sequence"]
 
 
+def zero_std_groups(rewards: Tensor) -> Tensor:
+    """``[B]`` bool: groups whose G rewards are all equal (no learning signal; DAPO drops them)."""
+    return (rewards == rewards[:, :1]).all(dim=1)
+
+
 def group_advantages(rewards: Tensor, *, scale: AdvantageScale = "group", eps: float = 1e-4) -> Tensor:
     """Group-relative advantages A = (r - mean_group(r)) / (std + eps)  (DeepSeekMath §4.1.2).
 
@@ -40,7 +45,7 @@ def group_advantages(rewards: Tensor, *, scale: AdvantageScale = "group", eps: f
         raise ValueError(f"rewards must be [B, G] with G >= 2, got shape {tuple(rewards.shape)}")
     rewards = rewards.float()
     centred = rewards - rewards.mean(dim=1, keepdim=True)  # [B, G]
-    flat_group = (rewards == rewards[:, :1]).all(dim=1, keepdim=True)  # [B, 1] zero-std groups
+    flat_group = zero_std_groups(rewards).unsqueeze(1)  # [B, 1]
     if scale == "none":
         adv = centred
     elif scale == "group":

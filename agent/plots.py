@@ -71,6 +71,15 @@ def read_metrics(path: str | Path) -> list[CurvePoint]:
     return points
 
 
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_pass_rates(report: EvalReport, path: str | Path, k: int = 1) -> Path:
     """Bar chart of pass@k per env with standard-error bars; returns ``path``."""
     plt = _pyplot()
@@ -83,12 +92,7 @@ def plot_pass_rates(report: EvalReport, path: str | Path, k: int = 1) -> Path:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(f"pass@{k} (held-out)")
     ax.set_title(f"{report.provenance.model.name}: pass@{k} per env (±1 s.e.)", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_training_curve(metrics: str | Path | list[CurvePoint], path: str | Path) -> Path:
@@ -104,9 +108,4 @@ def plot_training_curve(metrics: str | Path | list[CurvePoint], path: str | Path
     ax.set_xlabel("step")
     ax.legend()
     ax.set_title("training curve", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

@@ -137,10 +137,9 @@ class HFSampler:
 
         Sampling is unchanged (same tokens for the same seed); the prefill costs B rows, not B*n.
         """
-        from .logprobs import _cache_kwarg
+        from .logprobs import _cache_kwarg, position_ids
 
-        position_ids = (mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, P] as generate computes them
-        out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=position_ids[:, :-1],
+        out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=position_ids(mask)[:, :-1],
                          use_cache=True, logits_to_keep=1)
         cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
         if cache is None or not hasattr(cache, "batch_repeat_interleave"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import json
 import logging
 import math
@@ -38,9 +39,11 @@ from .checkpoint import (
     set_rng_state,
 )
 from .config import GRPOConfig
+from .evaluate import evaluate
 from .logprobs import completion_logprobs
-from .loss import group_advantages, grpo_loss
+from .loss import group_advantages, grpo_loss, zero_std_groups
 from .model import default_device, load_policy
+from .report import EvalReport, format_summary
 from .rollout import EnvPool, Rollout, collect, prompt_stream
 from .sampling import HFSampler
 
@@ -55,8 +58,8 @@ class TrainResult:
     steps: int
     checkpoint: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)  # per-step metrics
-    eval_before: Any = None
-    eval_after: Any = None
+    eval_before: EvalReport | None = None
+    eval_after: EvalReport | None = None
 
 
 def make_scheduler(opt: torch.optim.Optimizer, cfg: GRPOConfig, total_updates: int) -> torch.optim.lr_scheduler.LambdaLR:
@@ -102,7 +105,7 @@ def rollout_step(cfg: GRPOConfig, sampler: HFSampler, envs: EnvPool, step: int) 
             rewards = rewards + torch.tensor(penalty).view_as(rewards)
             for e, r in zip(ro.episodes, rewards.flatten().tolist(), strict=True):
                 e.reward = r
-        flat = (rewards == rewards[:, :1]).all(dim=1)  # [b]
+        flat = zero_std_groups(rewards)  # [b]
         n_groups += len(flat)
         zero_groups += int(flat.sum())
         if cfg.dynamic_sampling and not flat.all():
@@ -211,10 +214,8 @@ def step_metrics(ro: Rollout, adv: torch.Tensor, zero_frac: float) -> dict[str, 
     return m
 
 
-def _evaluate(cfg: GRPOConfig, model, tokenizer, envs: EnvPool) -> Any:
-    from .evaluate import evaluate
-
-    sampler = HFSampler(model, tokenizer, cfg.sampling().__class__(cfg.max_new_tokens, cfg.eval_temperature, cfg.top_p, cfg.top_k))
+def _evaluate(cfg: GRPOConfig, model, tokenizer, envs: EnvPool) -> EvalReport:
+    sampler = HFSampler(model, tokenizer, dataclasses.replace(cfg.sampling(), temperature=cfg.eval_temperature))
     return evaluate(sampler, list(cfg.env), problems=cfg.eval_problems, n=1, seed=cfg.seed + 12345, envs=envs)
 
 
@@ -235,7 +236,6 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         echo(f"no checkpoint in {out}; starting from scratch")
     if not cfg.resume and ckpt is None and (out / "metrics.jsonl").exists():
         raise ValueError(f"{out} already holds a run: pass --resume to continue it, or choose another --output-dir")
-    # fp32 master weights; bf16 autocast on CUDA
     load_dtype = torch.float32  # fp32 master weights; bf16 is autocast on CUDA
     model, tokenizer = load_policy(str(ckpt) if ckpt else cfg.model, device=device, dtype=load_dtype)
     for module in model.modules():  # no dropout: ratios and KL compare like with like
@@ -256,19 +256,17 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg, cfg.steps * cfg.mu)
+    envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)
+    eval_envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)  # fixed settings: before/after comparable
     start = 0
     if ckpt is not None:
         state = load_trainer_state(ckpt)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
+        envs.levels.update(state.get("curriculum", {}))
         start = int(state["step"])
         echo(f"resumed from {ckpt} at step {start}")
-
-    envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)
-    eval_envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt)  # fixed settings: before/after comparable
-    if ckpt is not None:
-        envs.levels.update(state.get("curriculum", {}))
     sampler = HFSampler(model, tokenizer, cfg.sampling())
     result = TrainResult(out, start, ckpt)
     out.mkdir(parents=True, exist_ok=True)
@@ -279,8 +277,6 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     (out / CONFIG_FILE).write_text(json.dumps(cfg.to_dict(), indent=2))
 
     if cfg.eval_before_after and start == 0:
-        from .report import format_summary
-
         result.eval_before = _evaluate(cfg, model, tokenizer, eval_envs)
         echo("before training: " + format_summary(result.eval_before))
 
@@ -307,8 +303,6 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
             if cfg.ref_sync_every and reference is not None and (step + 1) % cfg.ref_sync_every == 0:
                 reference.load_state_dict(model.state_dict())
             if cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
-                from .report import format_summary
-
                 ev = _evaluate(cfg, model, tokenizer, eval_envs)
                 m["eval"] = {f"pass@1/{r.env_id}": r.pass_at_k[1] for r in ev.results}
                 echo(f"step {step + 1}: " + format_summary(ev))
@@ -339,8 +333,6 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         last_ckpt = _save(cfg, out, result.steps, model, tokenizer, optimizer, scheduler, reference, envs)
     result.checkpoint = last_ckpt
     if cfg.eval_before_after:
-        from .report import format_summary
-
         result.eval_after = _evaluate(cfg, model, tokenizer, eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
     envs.close()
