@@ -111,14 +111,13 @@ def _chain_to_interval(e: Any) -> tuple[Any, Any] | None:
     """``a < m < b`` (an And of two inequalities on one middle term) -> (m, Interval)."""
     if not isinstance(e, sympy.And) or len(e.args) != 2:
         return None
-    lows, highs = [], []
+    lows = []
     for r in e.args:
         if not isinstance(r, sympy.StrictLessThan | sympy.LessThan | sympy.StrictGreaterThan | sympy.GreaterThan):
             return None
         small, big = (r.lhs, r.rhs) if isinstance(r, sympy.StrictLessThan | sympy.LessThan) else (r.rhs, r.lhs)
         strict = isinstance(r, sympy.StrictLessThan | sympy.StrictGreaterThan)
         lows.append((small, big, strict))
-        highs.append((small, big, strict))
     (s1, b1, st1), (s2, b2, st2) = lows
     if b1 == s2:  # s1 < m < b2
         return b1, sympy.Interval(s1, b2, st1, st2)
@@ -148,7 +147,7 @@ class _Comparer:
                 return True
         except Exception:
             pass
-        if not self.cfg.strict:
+        if not self.cfg.strict and self.depth == 1:  # rename once, for the whole answer
             a, b = self._rename(a, b)
         if isinstance(a, MatrixBase) or isinstance(b, MatrixBase):
             return self._matrix(a, b)

@@ -16,6 +16,7 @@ a whitelist, or parsed by the ANTLR LaTeX grammar.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,7 +25,7 @@ from .equivalence import check_pair
 from .extract import extract_answer, extract_gold
 from .math_config import MathVerifyConfig, resolve_config
 from .mathparse import clear_parse_cache
-from .numbers import numbers_equal, parse_number
+from .numbers import Num, numbers_equal, parse_number
 from .pool import CheckTimeout, WorkerError, get_pool
 from .types import RewardResult, Task
 
@@ -42,11 +43,18 @@ def _result(ok: bool, extracted: str | None, reason: str | None = None, **extra:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _gold(gold: str, join_adjacent_boxed: bool, max_chars: int) -> tuple[str | None, Num | None]:
+    """The gold's extracted answer and plain-number value, once per gold (a GRPO group shares it)."""
+    ans = extract_gold(gold, join_adjacent_boxed=join_adjacent_boxed, max_chars=max_chars)
+    return ans, (parse_number(ans) if ans is not None else None)
+
+
 def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult | tuple[str, str]:
     """Extraction and the in-process fast paths: a final result, or the answers to check."""
     if not isinstance(gold, str) or not isinstance(completion, str):
         return _result(False, None, "not a string")
-    gold_ans = extract_gold(gold, join_adjacent_boxed=cfg.join_adjacent_boxed, max_chars=cfg.max_input_chars)
+    gold_ans, g = _gold(gold, cfg.join_adjacent_boxed, cfg.max_input_chars)
     if gold_ans is None:
         return _result(False, None, "gold has no answer")
     pred = extract_answer(
@@ -61,7 +69,7 @@ def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult 
         return _result(False, pred[: cfg.max_answer_chars], "answer too long")
     if "".join(pred.split()) == "".join(gold_ans.split()):
         return _result(True, pred)
-    g, p = parse_number(gold_ans), parse_number(pred)
+    p = parse_number(pred)
     if g is not None and p is not None:
         ok = numbers_equal(g, p, cfg.rel_tol, cfg.float_rounding, cfg.percent_as_fraction)
         return _result(ok, pred)

@@ -72,7 +72,6 @@ class _Worker:
         finally:
             child_end.close()
         self.conn: Connection = parent_end
-        self.ready = False
 
     def wait_ready(self, timeout: float) -> None:
         if not self.conn.poll(timeout):
@@ -86,7 +85,6 @@ class _Worker:
         if not (isinstance(msg, tuple) and msg[0] == "ready"):
             self.kill()
             raise WorkerError(f"math worker sent {msg!r} instead of 'ready'")
-        self.ready = True
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):

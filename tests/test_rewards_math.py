@@ -8,7 +8,6 @@ import threading
 import pytest
 import sympy
 from grpo_gym.rewards import (
-    CheckTimeout,
     MathParseError,
     MathVerifyConfig,
     Task,
@@ -205,7 +204,6 @@ def test_run_limited_result_error_and_threads() -> None:
     for t in threads:
         t.join()
     assert sorted(out) == [0, 2, 4, 6]
-    assert issubclass(CheckTimeout, TimeoutError)
 
 
 # --------------------------------------------------------------------------- fast LaTeX path
@@ -260,8 +258,8 @@ def test_parse_cache_reuses_results_and_clears() -> None:
 
 def test_clear_math_caches_reaches_every_worker() -> None:
     pool = get_pool(2)
-    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}")
+    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}", workers=2)  # the same 2-worker pool on any machine
     clear_math_caches()
     assert pool.run_on_all(mathparse.parse_cache_size, timeout=30) == [0, 0]
     assert mathparse.parse_cache_size() == 0
-    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}")
+    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}", workers=2)

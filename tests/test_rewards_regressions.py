@@ -63,3 +63,14 @@ def test_long_reply_keeps_its_final_answer() -> None:
     _, info = env.reset(seed=1)
     reply = "x" * 40_000 + info["reference"]
     assert env.step(reply)[1] == 1.0
+
+
+def test_non_strict_renaming_is_one_substitution_for_the_whole_answer() -> None:
+    """(x, 2x) ~ (y, 2y) under strict=False, but never (x, 2x) ~ (y, 2z) (renamed per element once)."""
+    import sympy
+    from grpo_gym.rewards import MathVerifyConfig, sym_equal
+
+    x, y, z = sympy.symbols("x y z")
+    loose = MathVerifyConfig(strict=False, workers=1)
+    assert sym_equal(sympy.Tuple(x, 2 * x), sympy.Tuple(y, 2 * y), loose)
+    assert not sym_equal(sympy.Tuple(x, 2 * x), sympy.Tuple(y, 2 * z), loose)
