@@ -397,45 +397,46 @@ def _check_phrase(phrase: str) -> None:
 
 
 @dataclass(frozen=True)
-class EndsWith:
-    """The reply, stripped, ends with ``phrase`` (case-insensitive); nothing may follow."""
+class _Affix:
+    """The stripped reply starts (``at_start``) or ends with ``phrase``, case-insensitively."""
 
     phrase: str
     max_score: ClassVar[float] = 1.0
+    at_start: ClassVar[bool]
 
     def __post_init__(self) -> None:
         _check_phrase(self.phrase)
+
+    def __call__(self, completion: str, task: Task) -> RewardResult:
+        if is_blank(completion):
+            return EMPTY
+        text, phrase = completion.strip().lower(), self.phrase.strip().lower()
+        ok = text.startswith(phrase) if self.at_start else text.endswith(phrase)
+        where = "start" if self.at_start else "end"
+        return _binary(ok, f"{where}s_with", f"does not {where} with {self.phrase!r}")
+
+
+@dataclass(frozen=True)
+class EndsWith(_Affix):
+    """The reply, stripped, ends with ``phrase`` (case-insensitive); nothing may follow."""
+
+    at_start: ClassVar[bool] = False
 
     @property
     def instruction(self) -> str:
         return f'Finish your response with this exact phrase: "{self.phrase}". No other words or characters should follow it.'
 
-    def __call__(self, completion: str, task: Task) -> RewardResult:
-        if is_blank(completion):
-            return EMPTY
-        ok = completion.strip().lower().endswith(self.phrase.strip().lower())
-        return _binary(ok, "ends_with", f"does not end with {self.phrase!r}")
-
 
 @dataclass(frozen=True)
-class StartsWith:
+class StartsWith(_Affix):
     """The reply, stripped, starts with ``phrase`` (case-insensitive)."""
 
-    phrase: str
-    max_score: ClassVar[float] = 1.0
-
-    def __post_init__(self) -> None:
-        _check_phrase(self.phrase)
+    at_start: ClassVar[bool] = True
 
     @property
     def instruction(self) -> str:
         return f'Start your response with this exact phrase: "{self.phrase}".'
 
-    def __call__(self, completion: str, task: Task) -> RewardResult:
-        if is_blank(completion):
-            return EMPTY
-        ok = completion.strip().lower().startswith(self.phrase.strip().lower())
-        return _binary(ok, "starts_with", f"does not start with {self.phrase!r}")
 
 
 _PLACEHOLDER_RE = re.compile(r"\[([^\[\]\n]*)\]")
