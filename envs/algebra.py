@@ -129,9 +129,7 @@ class _AlgebraEnv(TextEnv):
     reward_kind = "math"
     form_reason: ClassVar[str] = ""
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = AlgebraConfig(**settings)
+    config_class: ClassVar[type] = AlgebraConfig
 
     def check_form(self, answer: str, task: Task) -> bool:
         raise NotImplementedError

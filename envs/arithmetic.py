@@ -124,9 +124,7 @@ class Arithmetic(TextEnv):
         {"digits": 3, "terms": 5, "ops": "+-*", "negatives": True, "brackets": True},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = ArithmeticConfig(**settings)
+    config_class: ClassVar[type] = ArithmeticConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

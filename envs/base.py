@@ -95,16 +95,23 @@ class TextEnv(gym.Env[str, str]):
     max_turns: int = 1
     #: Difficulty presets for ``set_difficulty``: settings for ``configure``, easiest first.
     difficulty_levels: ClassVar[tuple[Mapping[str, Any], ...]] = ()
-    #: The difficulty settings (a frozen dataclass), or None for an env without settings.
+    #: The frozen dataclass of the env's settings; its fields are the constructor's kwargs.
+    config_class: ClassVar[type | None] = None
+    #: The difficulty settings (an instance of ``config_class``), or None for an env without settings.
     config: Any = None
 
-    def __init__(self, render_mode: str | None = None) -> None:
+    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+        if self.config_class is not None:
+            self.config = self.config_class(**settings)  # validated in its __post_init__
+        elif settings:
+            raise TypeError(f"{type(self).__name__} takes no settings, got {sorted(settings)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} not supported: use one of {self.metadata['render_modes']} or None")
         self.render_mode = render_mode
         self.observation_space = UnicodeText(MAX_PROMPT_CHARS)
         self.action_space = UnicodeText(MAX_REPLY_CHARS)
         self._task: Task | None = None
+        self._reference = ""
         self._split = "train"
         self._turn = 0
         self._done = True
@@ -190,7 +197,8 @@ class TextEnv(gym.Env[str, str]):
         self._task = self._draw(split)
         self._split, self._turn, self._done = split, 0, False
         self._last = self._task.prompt
-        return self._task.prompt, {"task": self._task, "reference": self.reference(self._task), "split": split}
+        self._reference = self.reference(self._task)  # built once per episode, reused by step
+        return self._task.prompt, {"task": self._task, "reference": self._reference, "split": split}
 
     def _draw(self, split: str, max_tries: int = 10_000) -> Task:
         for _ in range(max_tries):
@@ -218,7 +226,7 @@ class TextEnv(gym.Env[str, str]):
         self._done, self._last = terminated, obs
         info = {
             "task": task,
-            "reference": self.reference(task),
+            "reference": self._reference,
             "split": self._split,
             "turn": self._turn,
             "components": dict(result.components),

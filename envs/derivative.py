@@ -114,9 +114,7 @@ class Derivative(TextEnv):
         {"terms": 3, "kinds": KINDS, "products": True, "chain": True},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = DerivativeConfig(**settings)
+    config_class: ClassVar[type] = DerivativeConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

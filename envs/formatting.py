@@ -214,9 +214,7 @@ class AnswerTags(RubricEnv):
         {"kinds": ("add", "alphabet", "length", "last_letter"), "max_operand": 999},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = AnswerTagsConfig(**settings)
+    config_class: ClassVar[type] = AnswerTagsConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         question, answer, reasoning = _question(rng, self.config)
@@ -341,9 +339,7 @@ class JsonObjectEnv(RubricEnv):
         {"min_fields": 6, "max_fields": 8, "allow_extra": False},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = JsonObjectConfig(**settings)
+    config_class: ClassVar[type] = JsonObjectConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
@@ -418,9 +414,7 @@ class BulletList(RubricEnv):
         {"min_bullets": 5, "max_bullets": 12},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = BulletListConfig(**settings)
+    config_class: ClassVar[type] = BulletListConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         n = int(rng.integers(self.config.min_bullets, self.config.max_bullets + 1))
@@ -483,9 +477,7 @@ class WordCount(RubricEnv):
         {"min_words": 50, "max_words": 300, "width": 10},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = WordCountConfig(**settings)
+    config_class: ClassVar[type] = WordCountConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
@@ -553,9 +545,7 @@ class LetterCase(RubricEnv):
         {"min_sentences": 5, "max_sentences": 10},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = LetterCaseConfig(**settings)
+    config_class: ClassVar[type] = LetterCaseConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
@@ -642,9 +632,7 @@ class SectionsEnv(RubricEnv):
         {"min_sections": 4, "max_sections": 8},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = SectionsConfig(**settings)
+    config_class: ClassVar[type] = SectionsConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

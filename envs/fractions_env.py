@@ -125,9 +125,7 @@ class Fractions(TextEnv):
         {"terms": 4, "max_denominator": 20, "ops": "+-*/"},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = FractionsConfig(**settings)
+    config_class: ClassVar[type] = FractionsConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

@@ -262,9 +262,7 @@ class Instructions(RubricEnv):
         {"min_constraints": 3, "max_constraints": 4},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = InstructionsConfig(**settings)
+    config_class: ClassVar[type] = InstructionsConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

@@ -85,9 +85,7 @@ class Keywords(RubricEnv):
         {"min_keywords": 4, "max_keywords": 8, "min_words": 40},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = KeywordsConfig(**settings)
+    config_class: ClassVar[type] = KeywordsConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
@@ -170,9 +168,7 @@ class KeywordFrequencyEnv(RubricEnv):
         {"min_count": 3, "max_count": 8, "relations": ("at_least", "at_most", "exactly")},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = KeywordFrequencyConfig(**settings)
+    config_class: ClassVar[type] = KeywordFrequencyConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
@@ -263,9 +259,7 @@ class ForbiddenWordsEnv(RubricEnv):
         },
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = ForbiddenWordsConfig(**settings)
+    config_class: ClassVar[type] = ForbiddenWordsConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

@@ -87,9 +87,7 @@ class LinearEquation(TextEnv):
         {"max_coef": 99, "max_solution": 50, "both_sides": True, "fractional": True},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = LinearConfig(**settings)
+    config_class: ClassVar[type] = LinearConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

@@ -110,9 +110,7 @@ class PolynomialRoots(TextEnv):
         {"degree": 4, "max_root": 9, "max_leading": 2},
     )
 
-    def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
-        super().__init__(render_mode)
-        self.config = PolynomialConfig(**settings)
+    config_class: ClassVar[type] = PolynomialConfig
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config

@@ -141,3 +141,13 @@ def test_async_vector_env_carries_any_unicode_prompt() -> None:
     finally:
         envs.close()
         gym.registry.pop("test_envs/Unicode-v0")
+
+
+def test_settings_go_to_the_config_class_and_unknown_ones_fail() -> None:
+    from grpo_gym.envs.arithmetic import Arithmetic
+
+    assert Arithmetic(digits=3).config.digits == 3
+    with pytest.raises(TypeError, match="colour"):
+        Arithmetic(colour="red")
+    with pytest.raises(ValueError, match="digits"):
+        Arithmetic(digits=0)
