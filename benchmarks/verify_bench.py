@@ -169,8 +169,9 @@ DISAGREEMENT_NOTES: dict[tuple[str, int], str] = {
         "inequalities with |.| into interval unions"
     ),
     ("tests/test_numina_cases.py", 121): (
-        "our miss: 'W(x)=1orW(x)=-1' has 'or' glued to letters; we do not split it, so the "
-        "last-number fallback extracts -1"
+        "our miss: 'W(x)=1orW(x)=-1' has no box or $...$, so extraction falls back to the last "
+        "number (-1); with delimiters the glued 'or' is split like the spaced form, but under this "
+        "case's strict setting W(x) still differs from the gold's W(n)"
     ),
 }
 

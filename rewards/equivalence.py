@@ -12,7 +12,8 @@ Rules, most specific first:
 - Equations: ``x = 3`` matches ``3`` when the left side only names a quantity (``k``,
   ``f(x)``, ``|AB|``, ``A:B``); two equations match when ``lhs - rhs`` differ by a non-zero
   constant factor. Inequalities match when they describe the same half-space
-  (``x > 5`` vs ``5 < x`` vs ``-x < -5``); chains like ``0 < x < 1`` match ``(0, 1)``.
+  (``x > 5`` vs ``5 < x`` vs ``-x < -5``); chains like ``0 < x < 1`` and absolute-value
+  bounds like ``|x - 1| < 2`` (linear inside, positive number bound) match their interval.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def _loose(s: str) -> str:
 def answers_equal(g: ParsedAnswer, p: ParsedAnswer, config: MathVerifyConfig) -> bool:
     """Whether two parsed answers are equivalent under ``config``."""
     if g.is_text or p.is_text:
-        return g.text == p.text or _loose(g.text.split(":", 1)[-1]) == _loose(p.text.split(":", 1)[-1])
+        return g.text == p.text or _loose(g.text.split(":", 1)[-1]) == _loose(
+            p.text.split(":", 1)[-1]
+        )
     if g.text == p.text and g.percent == p.percent:
         return True
     g_alts, p_alts = [g.expr], [p.expr]
@@ -113,9 +116,15 @@ def _chain_to_interval(e: Any) -> tuple[Any, Any] | None:
         return None
     lows = []
     for r in e.args:
-        if not isinstance(r, sympy.StrictLessThan | sympy.LessThan | sympy.StrictGreaterThan | sympy.GreaterThan):
+        if not isinstance(
+            r, sympy.StrictLessThan | sympy.LessThan | sympy.StrictGreaterThan | sympy.GreaterThan
+        ):
             return None
-        small, big = (r.lhs, r.rhs) if isinstance(r, sympy.StrictLessThan | sympy.LessThan) else (r.rhs, r.lhs)
+        small, big = (
+            (r.lhs, r.rhs)
+            if isinstance(r, sympy.StrictLessThan | sympy.LessThan)
+            else (r.rhs, r.lhs)
+        )
         strict = isinstance(r, sympy.StrictLessThan | sympy.StrictGreaterThan)
         lows.append((small, big, strict))
     (s1, b1, st1), (s2, b2, st2) = lows
@@ -124,6 +133,45 @@ def _chain_to_interval(e: Any) -> tuple[Any, Any] | None:
     if s1 == b2:  # s2 < m < b1
         return s1, sympy.Interval(s2, b1, st2, st1)
     return None
+
+
+def _abs_to_interval(e: Any) -> tuple[Any, Any] | None:
+    """``|a x + b| < r`` (also ``<=``, ``r > |a x + b|``) with a number ``r > 0`` -> (x, Interval).
+
+    Only a linear expression in one variable inside ``|.|``: the solution is one interval
+    (``|x - 1| < 2`` is ``(-1, 3)``), computed directly, no solver.
+    """
+    if isinstance(e, sympy.StrictLessThan | sympy.LessThan):
+        absval, bound = e.lhs, e.rhs
+    elif isinstance(e, sympy.StrictGreaterThan | sympy.GreaterThan):
+        absval, bound = e.rhs, e.lhs
+    else:
+        return None
+    if not isinstance(absval, sympy.Abs) or not isinstance(bound, Expr) or bound.free_symbols:
+        return None
+    inner = absval.args[0]
+    if len(inner.free_symbols) != 1 or not bound.is_positive:
+        return None
+    x = next(iter(inner.free_symbols))
+    try:
+        poly = sympy.Poly(inner, x)
+    except Exception:  # not a polynomial in x (sqrt(x), 1/x, ...)
+        return None
+    if poly.degree() != 1:
+        return None
+    a, b = poly.all_coeffs()
+    if not (a.is_real and b.is_real and a.is_nonzero):
+        return None
+    lo, hi = (-bound - b) / a, (bound - b) / a
+    if a.is_negative:
+        lo, hi = hi, lo
+    strict = isinstance(e, sympy.StrictLessThan | sympy.StrictGreaterThan)
+    return x, sympy.Interval(lo, hi, strict, strict)
+
+
+def _as_interval(e: Any) -> tuple[Any, Any] | None:
+    """A relation that says "x lies in an interval": ``a < x < b`` or ``|x - c| < r``."""
+    return _chain_to_interval(e) or _abs_to_interval(e)
 
 
 class _Comparer:
@@ -208,7 +256,9 @@ class _Comparer:
         if isinstance(b, fs) and len(b.args) == 1 and not isinstance(a, sympy.Set):
             return self.equal(a, b.args[0])
         if isinstance(a, sympy.Tuple) and isinstance(b, sympy.Tuple):
-            return len(a) == len(b) and all(self.equal(x, y) for x, y in zip(a.args, b.args, strict=True))
+            return len(a) == len(b) and all(
+                self.equal(x, y) for x, y in zip(a.args, b.args, strict=True)
+            )
         if isinstance(a, sympy.Interval) and isinstance(b, sympy.Interval):
             return (
                 a.left_open == b.left_open
@@ -274,6 +324,14 @@ class _Comparer:
             if sa != sb:
                 return False
             return self._proportional(ea, eb, positive=True)
+        ca, cb = _as_interval(a), _as_interval(b)  # "-1 < x < 3" vs "|x - 1| < 2"
+        if (
+            ca is not None
+            and cb is not None
+            and self.equal(ca[0], cb[0])
+            and self.equal(ca[1], cb[1])
+        ):
+            return True
         return self._as_sets_equal(a, b)
 
     def _relation_vs_value(self, rel: Any, value: Any) -> bool:
@@ -281,12 +339,17 @@ class _Comparer:
             return self.equal(rel.rhs, value)
         if isinstance(rel, sympy.Eq) and _is_name(rel.rhs) and not _is_name(rel.lhs):
             return self.equal(rel.lhs, value)
-        if isinstance(rel, sympy.Eq) and isinstance(rel.lhs, Expr) and not rel.lhs.free_symbols and not getattr(rel.rhs, "free_symbols", True):
+        if (
+            isinstance(rel, sympy.Eq)
+            and isinstance(rel.lhs, Expr)
+            and not rel.lhs.free_symbols
+            and not getattr(rel.rhs, "free_symbols", True)
+        ):
             return self.equal(rel.rhs, value)  # "3 \cdot 4 = 12": a computation ending in its value
         if isinstance(value, sympy.Interval):
-            chain = _chain_to_interval(rel)
-            if chain is not None:
-                return self.equal(chain[1], value)
+            found = _as_interval(rel)
+            if found is not None:
+                return self.equal(found[1], value)
         return False
 
     def _as_sets_equal(self, a: Any, b: Any) -> bool:
@@ -299,7 +362,11 @@ class _Comparer:
         return self.equal(sa[0], sb[0]) and self.equal(sa[1], sb[1])
 
     def _as_set(self, r: Any) -> tuple[Any, Any] | None:
-        if isinstance(r, sympy.Eq) and isinstance(r.rhs, sympy.Set) and isinstance(r.lhs, sympy.Symbol):
+        if (
+            isinstance(r, sympy.Eq)
+            and isinstance(r.rhs, sympy.Set)
+            and isinstance(r.lhs, sympy.Symbol)
+        ):
             return r.lhs, r.rhs
         chain = _chain_to_interval(r)
         if chain is not None:
@@ -374,8 +441,13 @@ class _Comparer:
             ra, ia = va.as_real_imag()
             rb, ib = vb.as_real_imag()
             return all(
-                x.is_number and y.is_number and x.is_finite and y.is_finite
-                and values_close(_to_fraction(x), _to_fraction(y), self.cfg.rel_tol, self.cfg.float_rounding)
+                x.is_number
+                and y.is_number
+                and x.is_finite
+                and y.is_finite
+                and values_close(
+                    _to_fraction(x), _to_fraction(y), self.cfg.rel_tol, self.cfg.float_rounding
+                )
                 for x, y in ((ra, rb), (ia, ib))
             )
         except Exception:

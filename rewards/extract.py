@@ -32,6 +32,8 @@ from .math_config import DEFAULT_MODES, EXTRACTION_MODES
 __all__ = ["extract_answer", "extract_gold", "find_boxed", "strip_math_delimiters"]
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\b")
+_BOX_TOKEN_RE = re.compile(r"[^\s$.,;]+")  # the argument of a brace-less "\boxed 5"
+_BRACE_RE = re.compile(r"\\.|[{}]", re.S)  # an escaped character, or a brace
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)(?:</answer>|\Z)", re.S | re.I)
 _FINAL_RE = re.compile(r"final\s+answer\s*(?:is|:|=)\s*:?\s*", re.I)
 _COLON_RE = re.compile(r"\banswer\s*\**\s*[:：]\s*\**\s*", re.I)
@@ -54,53 +56,58 @@ _NUMBER_RE = re.compile(
 )
 _FRAC_RE = re.compile(r"-?\\[dt]?frac\{\d+\}\{\d+\}")
 _SENTENCE_END_RE = re.compile(r"(?<!\d)\.(?:\s|$)|\.\s+[A-Z]|\s+I hope\b", re.I)
-_CORRECTION_RE = re.compile(r"\b(?:wait|no|not|actually|instead|but|mistake|wrong|hmm|correct)\b", re.I)
+_CORRECTION_RE = re.compile(
+    r"\b(?:wait|no|not|actually|instead|but|mistake|wrong|hmm|correct)\b", re.I
+)
 _SEPARATOR_RE = re.compile(r",|;|\band\b|\bor\b", re.I)
 
 
-def find_boxed(text: str) -> list[tuple[int, int, str]]:
+def _closing_braces(text: str, start: int) -> dict[int, int]:
+    """Where the ``}`` closing each ``{`` at or after ``start`` is (``\\{``, ``\\}`` skipped).
+
+    One linear pass with a stack; an unclosed ``{`` has no entry.
+    """
+    stack: list[int] = []
+    closing: dict[int, int] = {}
+    for m in _BRACE_RE.finditer(text, start):
+        if m.group(0) == "{":
+            stack.append(m.start())
+        elif m.group(0) == "}" and stack:
+            closing[stack.pop()] = m.start()
+    return closing
+
+
+def find_boxed(text: str, *, closed_only: bool = False) -> list[tuple[int, int, str]]:
     """All ``\\boxed{...}``/``\\fbox{...}`` as ``(start, end, content)``, in text order.
 
-    Braces are matched with a counter (nested braces work). An unclosed box takes the rest
-    of the text. ``\\boxed 5`` (no brace) takes the next token.
+    Braces are matched (nested braces work; a box inside a box is part of the outer one's
+    content). ``\\boxed 5`` (no brace) takes the next token. An unclosed box takes the rest of
+    the text, or with ``closed_only`` is skipped (boxes inside it are still found). Linear time.
     """
     out: list[tuple[int, int, str]] = []
-    pos = 0
+    m = _BOX_RE.search(text)
+    if m is None:
+        return out
+    closing = _closing_braces(text, m.start())
     n = len(text)
-    while True:
-        m = _BOX_RE.search(text, pos)
-        if m is None:
-            return out
+    while m is not None:
         i = m.end()
-        while i < n and text[i] in " \t\n":
+        while i < n and text[i].isspace():
             i += 1
+        pos = i
         if i < n and text[i] == "{":
-            depth = 0
-            j = i
-            while j < n:
-                c = text[j]
-                if c == "\\" and j + 1 < n:
-                    j += 2
-                    continue
-                if c == "{":
-                    depth += 1
-                elif c == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            if j >= n:  # unclosed: rest of the text
+            j = closing.get(i)
+            if j is not None:
+                out.append((m.start(), j + 1, text[i + 1 : j].strip()))
+                pos = j + 1
+            elif not closed_only:  # unclosed: rest of the text
                 out.append((m.start(), n, text[i + 1 :].strip()))
                 return out
-            out.append((m.start(), j + 1, text[i + 1 : j].strip()))
-            pos = j + 1
-        else:
-            tok = re.match(r"[^\s$.,;]+", text[i:])
-            if tok:
-                out.append((m.start(), i + tok.end(), tok.group(0)))
-                pos = i + tok.end()
-            else:
-                pos = i
+        elif tok := _BOX_TOKEN_RE.match(text, i):
+            out.append((m.start(), tok.end(), tok.group(0)))
+            pos = tok.end()
+        m = _BOX_RE.search(text, pos)
+    return out
 
 
 def _boxes_belong_together(between: str, prev: str, nxt: str) -> bool:
@@ -109,11 +116,7 @@ def _boxes_belong_together(between: str, prev: str, nxt: str) -> bool:
         return False
     if len(between.strip()) < 10:
         return True
-    return (
-        len(between) < 70
-        and prev != nxt
-        and bool(_SEPARATOR_RE.search(between))
-    )
+    return len(between) < 70 and prev != nxt and bool(_SEPARATOR_RE.search(between))
 
 
 def _extract_boxed(text: str, join_adjacent: bool) -> str | None:
@@ -299,7 +302,9 @@ def extract_answer(
     return None
 
 
-def extract_gold(gold: str, *, join_adjacent_boxed: bool = True, max_chars: int = 20_000) -> str | None:
+def extract_gold(
+    gold: str, *, join_adjacent_boxed: bool = True, max_chars: int = 20_000
+) -> str | None:
     """The answer inside a gold string: plain (``3/4``), ``$...$``-wrapped or boxed.
 
     A boxed or tagged answer wins; a short gold is taken whole (delimiters removed, so

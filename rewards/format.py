@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+from .extract import find_boxed
 from .types import RewardResult, Task
 
 EMPTY = RewardResult(score=0.0, reason="empty reply")
@@ -132,7 +133,8 @@ class TagFormat:
         names = tuple(s.name for s in parse.spans)
         wanted = tuple(t.lower() for t in self.tags)
         opened = [m.group(2).lower() for m in _TAG_RE.finditer(completion) if not m.group(1)]
-        repeated = [t for t in wanted if opened.count(t) != 1]  # also nested: <think><think>..</think></think>
+        # also nested: <think><think>..</think></think>
+        repeated = [t for t in wanted if opened.count(t) != 1]
         comps = {
             "well_formed": 1.0,
             "tags_in_order": float(names == wanted),
@@ -181,28 +183,20 @@ class TagAnswerEquals:
 
 # ---- boxed ----------------------------------------------------------------------------------
 def extract_boxed(text: str) -> str | None:
-    """The content of the last ``\\boxed{...}`` with balanced braces (None if absent/unclosed).
+    """The content of the last closed ``\\boxed{...}``/``\\fbox{...}`` (or ``\\boxed 5``), or None.
 
-    One linear pass (a brace stack), so adversarial ``\\boxed{\\boxed{...`` input stays fast.
+    The same boxes as math answer extraction (:func:`.extract.find_boxed`): nested braces,
+    ``\\fbox``, brace-less ``\\boxed 5``; a box inside a box is part of the outer one. An
+    unclosed box does not count (boxes inside it do). Linear time, so adversarial
+    ``\\boxed{\\boxed{...`` input stays fast.
     """
-    openers = {m.end() - 1 for m in re.finditer(r"\\boxed\s*\{", text)}
-    if not openers:
-        return None
-    stack: list[int] = []
-    found: tuple[int, int] | None = None
-    for i, ch in enumerate(text):
-        if ch == "{":
-            stack.append(i)
-        elif ch == "}" and stack:
-            j = stack.pop()
-            if j in openers and (found is None or j > found[0]):
-                found = (j, i)
-    return text[found[0] + 1 : found[1]].strip() if found else None
+    boxes = find_boxed(text, closed_only=True) if isinstance(text, str) else []
+    return boxes[-1][2] if boxes else None
 
 
 @dataclass(frozen=True)
 class BoxedAnswer:
-    """A non-empty ``\\boxed{...}`` with balanced braces is present; extracts the last one."""
+    """A non-empty closed ``\\boxed{...}`` is present (see :func:`extract_boxed`); extracts the last one."""
 
     max_score: ClassVar[float] = 1.0
     instruction: ClassVar[str] = "Put your final answer inside \\boxed{}."
@@ -436,7 +430,6 @@ class StartsWith(_Affix):
     @property
     def instruction(self) -> str:
         return f'Start your response with this exact phrase: "{self.phrase}".'
-
 
 
 _PLACEHOLDER_RE = re.compile(r"\[([^\[\]\n]*)\]")

@@ -34,6 +34,8 @@ import sympy
 from sympy import Expr
 from sympy.matrices import MatrixBase
 
+from .numbers import TEXT_COMMANDS, strip_tails
+
 __all__ = [
     "KNOWN_FUNCTIONS",
     "MathParseError",
@@ -84,7 +86,13 @@ KNOWN_FUNCTIONS: dict[str, Any] = {
 }
 """Function names the plain tokenizer accepts (anything else multi-letter is rejected)."""
 
-_CONSTANTS: dict[str, Any] = {"pi": sympy.pi, "e": sympy.E, "oo": sympy.oo, "inf": sympy.oo, "infinity": sympy.oo}
+_CONSTANTS: dict[str, Any] = {
+    "pi": sympy.pi,
+    "e": sympy.E,
+    "oo": sympy.oo,
+    "inf": sympy.oo,
+    "infinity": sympy.oo,
+}
 
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
@@ -116,7 +124,9 @@ def tokenize_plain(text: str) -> list[tuple[str, str]]:
             if low in KNOWN_FUNCTIONS or low in _CONSTANTS:
                 tok = low
             elif len(tok) != 1:
-                raise MathParseError(f"unknown name {tok!r}: only single-letter symbols and known functions")
+                raise MathParseError(
+                    f"unknown name {tok!r}: only single-letter symbols and known functions"
+                )
         tokens.append((kind, tok))
     if not tokens:
         raise MathParseError("empty expression")
@@ -233,13 +243,17 @@ def parse_plain(text: str) -> Any:
 
 # --------------------------------------------------------------------------- LaTeX parser
 
-_TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathit|mathbf|operatorname)"
-_UNIT_TAIL_RE = re.compile(
-    rf"(?<=[\d}}).\s])\s*(?:{_TEXT_CMD}\s*\{{[^{{}}]*\}}(?:\s*\^\s*\{{?\d\}}?)?|[a-zA-Z]{{2,}}(?:\s*\^\s*\{{?\d\}}?|[²³])?)\s*\.?$"
+_TEXT_CMD = TEXT_COMMANDS
+# "and"/"or" between answers: a word, \text{ or }, or glued between a value and the next
+# answer ("x=1orx=-1", "W(x)=1orW(x)=-1"). A glued one must follow a digit or a closing
+# bracket and precede one letter (not a word), a command, a bracket or a number, so words
+# that contain "or"/"and" ("color", "north", "random", "\operatorname{ord}") never split.
+_GLUED_AND_OR = (
+    r"(?:(?<=[\d)}\]])|(?<=[\d)}\]]\s))(?:and|or)(?=\s*(?:[A-Za-z](?![A-Za-z])|\\|[-+(\[\d]))"
 )
-_PERCENT_TAIL_RE = re.compile(r"\s*(?:\\%|%|\\text\{\s*\\?%\s*\}|\bpercentage\b|\bpercent\b|\bpct\b)\s*$", re.I)
-_DEGREE_RE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|°|\\degree|\\circ")
-_AND_OR_RE = re.compile(rf"\s*,?\s*(?:{_TEXT_CMD}\s*\{{\s*(?:and|or)\s*\}}|\b(?:and|or)\b)\s*", re.I)
+_AND_OR_RE = re.compile(
+    rf"\s*,?\s*(?:{_TEXT_CMD}\s*\{{\s*(?:and|or)\s*\}}|\b(?:and|or)\b|{_GLUED_AND_OR})\s*", re.I
+)
 _WORD_TEXT_RE = re.compile(rf"{_TEXT_CMD}\s*\{{([^{{}}]*)\}}")
 _SCI_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d+)(?![\w.])")
 _CHOICE_RE = re.compile(r"^\(?\s*([A-Ha-h])\s*\)?$")
@@ -277,19 +291,7 @@ def _normalize(text: str) -> tuple[str, bool]:
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)", r"\\frac", s)
     s = _SPACES_RE.sub(" ", s)
     s = s.strip().rstrip(".").strip()
-    percent = False
-    for _ in range(3):
-        before = s
-        if _PERCENT_TAIL_RE.search(s):
-            s, percent = _PERCENT_TAIL_RE.sub("", s).strip(), True
-        s = _DEGREE_RE.sub("", s).strip()
-        stripped = _UNIT_TAIL_RE.sub("", s).strip()
-        if stripped and stripped != s:
-            tail = s[len(stripped) :].strip().lower().strip("\\{}")
-            if not any(tail.endswith(w) for w in ("pi", "infty")):
-                s = stripped
-        if s == before:
-            break
+    s, percent = strip_tails(s)
     s = _AND_OR_RE.sub(", ", s).strip(" ,")
     s = _SCI_RE.sub(r"\1 \\times 10^{\2}", s)
     if "\\approx" in s:
@@ -362,7 +364,12 @@ def _latex2sympy() -> tuple[Any, Any, Any, Any]:
     from latex2sympy2_extended import latex2sympy2 as l2s
 
     config = l2s.NormalizationConfig(
-        basic_latex=True, units=False, malformed_operators=True, nits=False, boxed="none", equations=False
+        basic_latex=True,
+        units=False,
+        malformed_operators=True,
+        nits=False,
+        boxed="none",
+        equations=False,
     )
     base = getattr(l2s, "_Latex2Sympy", None)
     if base is None or not hasattr(base, "create_parser") or not hasattr(base, "parse_number"):
@@ -441,7 +448,9 @@ def parse_latex(text: str) -> Any:
     except MathParseError:
         raise
     except Exception as exc:  # the parser raises bare Exception on syntax errors
-        raise MathParseError(f"cannot parse {text[:80]!r}: {str(exc).splitlines()[0][:120]}") from None
+        raise MathParseError(
+            f"cannot parse {text[:80]!r}: {str(exc).splitlines()[0][:120]}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- fast LaTeX subset
@@ -468,8 +477,11 @@ _FAST_RELATIONS: dict[str, Any] = {
 }  # fmt: skip
 _OPENERS = {"(": ")", "[": "]", "{": "}", r"\{": r"\}"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
-_AFTER_OPERATOR = frozenset(["(", "+", "-", "*", "/", "^", "{", "[", ",", r"\{", r"\cdot", r"\times", *_FAST_RELATIONS])
-_COMMA_NUMBER_RE = re.compile(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$")  # latex2sympy reads "1,000" as a number
+_AFTER_OPERATOR = frozenset(
+    ["(", "+", "-", "*", "/", "^", "{", "[", ",", r"\{", r"\cdot", r"\times", *_FAST_RELATIONS]
+)
+# latex2sympy reads "1,000" as a number
+_COMMA_NUMBER_RE = re.compile(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$")
 
 
 class _NotFast(Exception):
@@ -486,11 +498,18 @@ def _fast_tokens(s: str) -> list[str]:
         pos = m.end()
         kind = m.lastgroup or ""
         tok = m.group(kind)
-        if kind == "letters":  # latex2sympy reads letter runs as products, but "dx", "or", "gcd" are tokens
-            if len(tok) > 2 or (len(tok) == 2 and (tok[0] in "dD" or tok.lower() == "or")) or "E" in tok:
+        # latex2sympy reads letter runs as products, but "dx", "or", "gcd" are tokens
+        if kind == "letters":
+            if (
+                len(tok) > 2
+                or (len(tok) == 2 and (tok[0] in "dD" or tok.lower() == "or"))
+                or "E" in tok
+            ):
                 raise _NotFast
             glued_to_number = bool(toks) and toks[-1][0].isdigit() and m.start(kind) == m.start()
-            if (pos < len(s) and (s[pos].isdigit() or s[pos] == "(")) or (glued_to_number and tok[0] in "eE"):
+            if (pos < len(s) and (s[pos].isdigit() or s[pos] == "(")) or (
+                glued_to_number and tok[0] in "eE"
+            ):
                 raise _NotFast  # "x(": maybe f(x); "x2", "2e3": E-notation; "E" is a symbol, "e" Euler's
             toks.extend(tok)
             continue
@@ -584,7 +603,9 @@ class _FastLatex:
     def interval(left_tok: str, right_tok: str, left: Any, right: Any) -> Any:
         left_open, right_open = left_tok == "(", right_tok == ")"
         try:  # as latex2sympy: an "empty interval" is a pair
-            if (left_open and right_open and right <= left) or (not left_open and not right_open and right < left):
+            if (left_open and right_open and right <= left) or (
+                not left_open and not right_open and right < left
+            ):
                 return sympy.Tuple(left, right)
         except Exception:
             pass
@@ -629,7 +650,8 @@ class _FastLatex:
             elif t in _FAST_MACROS:
                 out.append(_FAST_MACROS[t])
             elif t == r"\frac":
-                if i < end and toks[i].isdigit() and len(toks[i]) == 2:  # \frac94 is 9/4 (as latex2sympy)
+                # \frac94 is 9/4 (as latex2sympy)
+                if i < end and toks[i].isdigit() and len(toks[i]) == 2:
                     num, den, i = toks[i][0], toks[i][1], i + 1
                 else:
                     num, i = self.arg(toks, i, end)
@@ -706,11 +728,19 @@ class _LatexSubsetParser(_PlainParser):
                 return val, lit
             return -val, (-lit if lit is not None else None)
         items = [self.l_postfix()]
-        while (tok := self.peek()) is not None and (tok[0] in ("num", "name") or tok == ("op", "(")):
+        while (tok := self.peek()) is not None and (
+            tok[0] in ("num", "name") or tok == ("op", "(")
+        ):
             items.append(self.l_postfix())
         val, lit = items[-1]
         for v, lv in reversed(items[:-1]):  # latex2sympy folds products from the right
-            if lv is not None and lv.is_Integer and lit is not None and lit.is_Rational and lit.p > 0:
+            if (
+                lv is not None
+                and lv.is_Integer
+                and lit is not None
+                and lit.is_Rational
+                and lit.p > 0
+            ):
                 q, p = int(lit.q), int(lit.p)
                 lit = val = sympy.Rational(lv * q - p if lv < 0 else lv * q + p, q)
             else:
@@ -767,8 +797,10 @@ def _fast_latex(s: str) -> Any:
 
 
 def _looks_plain(s: str) -> bool:
-    return bool(s) and re.fullmatch(r"[0-9A-Za-z+\-*/^().! ]+", s) is not None and (
-        "**" in s or re.search(r"[A-Za-z]{2,}\s*\(", s) is not None
+    return (
+        bool(s)
+        and re.fullmatch(r"[0-9A-Za-z+\-*/^().! ]+", s) is not None
+        and ("**" in s or re.search(r"[A-Za-z]{2,}\s*\(", s) is not None)
     )
 
 

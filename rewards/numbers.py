@@ -4,8 +4,9 @@ Most arithmetic answers are integers, decimals or simple fractions; they never n
 or a worker round-trip. :func:`parse_number` accepts integers, decimals (``.5``, ``1,000.5``,
 ``1 000``, decimal comma ``2,74``), scientific notation (``1.5e3``, ``1.5 \\times 10^{3}``),
 fractions (``3/4``, ``\\frac{3}{4}``, ``\\dfrac34``), mixed numbers (``2\\frac{1}{2}``, ``2 1/2``),
-signs, percentages (``45\\%``, ``45 percent``), currency symbols and trailing units or
-``\\text{...}``. Anything else returns None and goes to the symbolic path.
+signs, percentages (``45\\%``, ``45 percent``), degree signs, currency symbols and trailing
+units or ``\\text{...}`` (:func:`strip_tails`, shared with the LaTeX path). Anything else
+returns None and goes to the symbolic path.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["Num", "numbers_equal", "parse_number", "values_close"]
+__all__ = ["TEXT_COMMANDS", "Num", "numbers_equal", "parse_number", "strip_tails", "values_close"]
 
 _MAX_DIGITS = 2_000
 _MAX_EXP = 400
@@ -35,16 +36,75 @@ class Num:
     percent: bool = False
 
 
-_TRAIL_UNIT_RE = re.compile(
-    r"(?:\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm)\s*\{[^{}]*\}(?:\^\{?\d\}?)?"
-    r"|\s*\b[a-zA-Z]{2,}(?:\^\{?\d\}?|[²³])?\.?"
-    r"|\s*[a-zA-Z]{1,2}[²³]"
-    r")\s*$"
+# ---- what trails a value: percent, degrees, currency, units -------------------------------
+
+TEXT_COMMANDS = r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathit|mathbf|operatorname)"
+"""A regex for the LaTeX commands whose argument is text (a unit, a word)."""
+
+_POWER = r"(?:\s*\^\s*\{?\d\}?|[²³])"  # m^2, m^{3}, m², m³
+_PERCENT_TAIL_RE = re.compile(
+    r"\s*(?:\\%|%|\\text\{\s*\\?%\s*\}|\bpercentage\b|\bpercent\b|\bpct\b)\s*$", re.I
 )
-_PERCENT_RE = re.compile(r"\s*(?:\\%|%|\\text\{\s*\\?%\s*\}|\bpercentage\b|\bpercent\b|\bpct\b)\s*$", re.I)
-_DEGREE_RE = re.compile(r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\\circ)\s*$")
+_DEGREE_RE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\{\s*\\circ\s*$|\^\s*\\circ|°|\\degree|\\circ")
+_DEGREE_BRACE_RE = re.compile(r"\^\s*\\circ\s*\}")  # "5^\circ}" where the brace closes nothing
+_CURRENCY_TAIL_RE = re.compile(r"\s*(?:\\\$|\$|€|£|¥|₹)\s*$")
+_UNIT_TAIL_RE = re.compile(
+    rf"(?<=[\d}}).\s²³])\s*(?:{TEXT_COMMANDS}\s*\{{[^{{}}]*\}}{_POWER}?"
+    rf"|[a-zA-Z]{{2,}}{_POWER}?|[a-zA-Z][²³])\s*\.?$"
+)
+_NOT_UNITS = ("pi", "infty")  # "2 pi", "3 \text{pi}": a constant, not a unit
+
+
+def _drop_degrees(s: str) -> str:
+    """Remove degree signs (``^\\circ``, ``^{\\circ}``, ``°``, ``\\degree``) anywhere in ``s``."""
+    unmatched = s.count("}") - s.count("{")
+    if unmatched > 0:
+        s = _DEGREE_BRACE_RE.sub("", s, count=unmatched)
+    return _DEGREE_RE.sub("", s)
+
+
+def _drop_unit(s: str) -> str:
+    """``s`` without one trailing unit or ``\\text{...}`` after a value (``5 cm``, ``3\\text{ m}^2``).
+
+    The unit must follow a digit, ``}``, ``)``, ``.``, ``²``/``³`` or a space, something must
+    remain before it, and ``pi``/``infty`` are never units.
+    """
+    m = _UNIT_TAIL_RE.search(s)
+    if m is None:
+        return s
+    value = s[: m.start()].strip()
+    letters = re.sub(r"[^a-z]", "", m.group(0).lower())
+    return value if value and not letters.endswith(_NOT_UNITS) else s
+
+
+def strip_tails(text: str) -> tuple[str, bool]:
+    """Strip what trails a written value: ``(value text, was a percentage)``.
+
+    Removes, in any order and up to three rounds: a percent sign or word (``45\\%``,
+    ``45 percent``), degree signs (``90^\\circ``, ``90°``; anywhere, as in ``30^\\circ, 60^\\circ``),
+    a trailing currency symbol (``5€``) and a trailing unit (``5 cm``, ``5cm``, ``12 m²``,
+    ``4\\text{ cm}^2``, ``12 dollars.``). Shared by :func:`parse_number` and the LaTeX
+    normaliser of :mod:`.mathparse`, so both paths read the same value.
+
+    >>> strip_tails("45\\\\% ")
+    ('45', True)
+    >>> strip_tails("4 \\\\text{cm}^2")
+    ('4', False)
+    """
+    s, percent = text.strip(), False
+    for _ in range(3):
+        before = s
+        if _PERCENT_TAIL_RE.search(s):
+            s, percent = _PERCENT_TAIL_RE.sub("", s).strip(), True
+        s = _drop_degrees(s).strip()
+        s = _CURRENCY_TAIL_RE.sub("", s).strip()
+        s = _drop_unit(s)
+        if s == before:
+            break
+    return s, percent
+
+
 _CURRENCY_RE = re.compile(r"^(?:\\\$|\$|€|£|¥|₹|\\euro|\\pounds|usd|eur|rs\.?)\s*", re.I)
-_CURRENCY_TAIL_RE = re.compile(r"\s*(?:\\\$|\$|€|£|¥|₹)$")
 _SPACING_RE = re.compile(r"\\[,;: ]|\\quad|\\qquad|~|\\left|\\right|\\displaystyle")
 _DIGIT_GROUP_RE = re.compile(r"(?<=\d)\s*(?:\\,|\\!|\{\s*,\s*\}|,\s*\\!)\s*(?=\d{3}(?!\d))")
 
@@ -57,7 +117,9 @@ _THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?$")
 _SPACE_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 _DEC_COMMA_RE = re.compile(r"^\d+,\d+$")
 _SLASH_RE = re.compile(rf"^({_INT})\s*/\s*({_INT})$")
-_FRAC_RE = re.compile(rf"^\\[dtc]?frac\s*(?:\{{\s*(-?{_INT})\s*\}}|(\d))\s*(?:\{{\s*({_INT})\s*\}}|(\d))$")
+_FRAC_RE = re.compile(
+    rf"^\\[dtc]?frac\s*(?:\{{\s*(-?{_INT})\s*\}}|(\d))\s*(?:\{{\s*({_INT})\s*\}}|(\d))$"
+)
 _MIXED_RE = re.compile(rf"^({_INT})\s*(\\[dtc]?frac.*|{_INT}\s*/\s*{_INT})$")
 
 
@@ -140,20 +202,7 @@ def parse_number(text: str) -> Num | None:
         s = s[7:-1]
     s = re.sub(r"(?<!\\)\$|\\\(|\\\)|\\\[|\\\]", " ", s)
     s = _strip_wrappers(s)
-    percent = False
-    for _ in range(3):  # units, percent and degrees in any order
-        before = s
-        if _PERCENT_RE.search(s):
-            s = _PERCENT_RE.sub("", s)
-            percent = True
-        s = _DEGREE_RE.sub("", s)
-        s = _CURRENCY_TAIL_RE.sub("", s)
-        stripped = _TRAIL_UNIT_RE.sub("", s).strip()
-        if (stripped and stripped[-1].isdigit()) or stripped.endswith("}"):
-            s = stripped
-        s = s.strip()
-        if s == before:
-            break
+    s, percent = strip_tails(s)
     sign = 1
     s = _CURRENCY_RE.sub("", s).strip()
     if s.startswith(("+", "-")):
@@ -182,7 +231,11 @@ def values_close(a: Fraction, b: Fraction, rel_tol: float, float_rounding: int |
 
 
 def numbers_equal(
-    gold: Num, pred: Num, rel_tol: float, float_rounding: int | None, percent_as_fraction: bool = True
+    gold: Num,
+    pred: Num,
+    rel_tol: float,
+    float_rounding: int | None,
+    percent_as_fraction: bool = True,
 ) -> bool:
     """Whether two plain numbers are equal.
 

@@ -58,7 +58,13 @@ def test_modes_are_configurable_and_ordered() -> None:
     assert extract_answer(text, modes=("boxed", "last_number")) == "6"
     with pytest.raises(ValueError, match="unknown extraction mode"):
         extract_answer(text, modes=("nope",))
-    assert set(EXTRACTION_MODES) >= {"boxed", "answer_tag", "final_answer", "answer_colon", "last_number"}
+    assert set(EXTRACTION_MODES) >= {
+        "boxed",
+        "answer_tag",
+        "final_answer",
+        "answer_colon",
+        "last_number",
+    }
 
 
 def test_join_adjacent_boxed_can_be_disabled() -> None:
@@ -68,6 +74,28 @@ def test_join_adjacent_boxed_can_be_disabled() -> None:
 def test_find_boxed_unclosed_and_braceless() -> None:
     assert find_boxed(r"\boxed{1+{2}")[-1][2] == "1+{2}"
     assert find_boxed(r"x \boxed 5.")[-1][2] == "5"
+
+
+def test_find_boxed_closed_only_skips_unclosed_boxes() -> None:
+    assert find_boxed(r"\boxed{1+{2}", closed_only=True) == []
+    assert [b[2] for b in find_boxed(r"\boxed{a \boxed{b}", closed_only=True)] == ["b"]
+    assert [b[2] for b in find_boxed(r"\boxed{\frac{1}{\boxed{2}}} \fbox{3}")] == [
+        r"\frac{1}{\boxed{2}}",
+        "3",
+    ]
+    assert find_boxed(r"\boxed{\}} x}")[-1][2] == r"\}"  # an escaped brace does not close
+
+
+@pytest.mark.parametrize(
+    "text", ["\\boxed{" * 20_000, "\\boxed{" + "{" * 50_000, "\\boxed " * 20_000]
+)
+def test_find_boxed_is_linear_on_adversarial_input(text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    for closed_only in (False, True):
+        find_boxed(text, closed_only=closed_only)
+    assert time.perf_counter() - start < 2.0
 
 
 def test_input_is_capped_to_its_tail() -> None:

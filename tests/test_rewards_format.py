@@ -98,6 +98,10 @@ def test_tag_answer_equals(reply: str, answer: str, expected: float) -> None:
         ("\\boxed{}", 0.0, None),
         ("\\boxed{12", 0.0, None),
         ("boxed 12", 0.0, None),
+        ("\\fbox{3}", 1.0, "3"),
+        ("\\boxed 5", 1.0, "5"),
+        ("\\boxed{\\frac{1}{\\boxed{2}}}", 1.0, "\\frac{1}{\\boxed{2}}"),  # the outer box
+        ("\\boxed{a \\boxed{b}", 1.0, "b"),  # the outer box is unclosed, the inner one counts
         ("", 0.0, None),
     ],
 )
@@ -108,6 +112,31 @@ def test_boxed(reply: str, expected: float, extracted: str | None) -> None:
 
 def test_extract_boxed_unbalanced_does_not_hang() -> None:
     assert extract_boxed("\\boxed{" + "{" * 10_000) is None
+    assert extract_boxed("\\boxed{" * 10_000) is None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "\\fbox{3}",
+        "so \\boxed 5.",
+        "\\boxed{\\frac{1}{\\boxed{2}}}",
+        "first \\boxed{\\boxed{1}+1} then \\fbox{\\sqrt{\\boxed{4}}}",
+        "\\boxed{\\{1, 2\\}}",
+        "\\boxed {x^{2}}",
+    ],
+)
+def test_boxed_reward_and_math_extraction_find_the_same_box(reply: str) -> None:
+    """BoxedAnswer and math answer extraction share one box finder (fbox, brace-less, nested).
+
+    (Math extraction can also join boxes that sit side by side; the format reward reads one.)
+    """
+    from grpo_gym.rewards import extract_answer
+
+    got = extract_boxed(reply)
+    assert got is not None
+    assert got == extract_answer(reply, modes=("boxed",), join_adjacent_boxed=False)
+    assert BoxedAnswer()(reply, T).extracted == got
 
 
 # ---- JSON -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from grpo_gym.rewards import (
     verify,
     verify_batch,
 )
-from grpo_gym.rewards.numbers import numbers_equal, parse_number
+from grpo_gym.rewards.numbers import numbers_equal, parse_number, strip_tails
 
 EQUAL = [
     # numbers (fast path)
@@ -67,7 +67,10 @@ EQUAL = [
     ("x > 5", r"\boxed{5 < x}"),
     ("x < 1", r"\boxed{-x > -1}"),
     (r"x \geq 5", r"\boxed{5 \leq x}"),
-    (r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}", r"\boxed{\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}}"),
+    (
+        r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}",
+        r"\boxed{\begin{bmatrix}1 & 2 \\ 3 & 4\end{bmatrix}}",
+    ),
     (r"\pm 2021", r"\boxed{\{-2021, 2021\}}"),
     (r"\text{(C)}", r"\boxed{\text{C}}"),
     (r"\text{Evelyn}", r"\boxed{\text{Evelyn}}"),
@@ -89,7 +92,10 @@ NOT_EQUAL = [
     ("x > 5", r"\boxed{x < 5}"),
     (r"x \geq 5", r"\boxed{x > 5}"),
     ("a + 3z = 0", r"\boxed{0}"),
-    (r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}", r"\boxed{\begin{pmatrix}1 & 2 \\ 3 & 5\end{pmatrix}}"),
+    (
+        r"\begin{pmatrix}1 & 2 \\ 3 & 4\end{pmatrix}",
+        r"\boxed{\begin{pmatrix}1 & 2 \\ 3 & 5\end{pmatrix}}",
+    ),
     ("3+4i", r"\boxed{3-4i}"),
     ("4", r"\boxed{4\sqrt{2}}"),
     (r"\text{odd}", r"\boxed{\text{even}}"),
@@ -110,10 +116,23 @@ def test_not_equal(gold: str, completion: str) -> None:
 def test_math_reward_fields() -> None:
     task = Task(prompt="2+2?", answer="4")
     good = math_reward(r"It is \boxed{4}.", task)
-    assert (good.score, good.components, good.extracted, good.reason) == (1.0, {"correct": 1.0}, "4", None)
+    assert (good.score, good.components, good.extracted, good.reason) == (
+        1.0,
+        {"correct": 1.0},
+        "4",
+        None,
+    )
     bad = math_reward(r"It is \boxed{5}.", task)
-    assert (bad.score, bad.components["correct"], bad.reason, bad.timed_out) == (0.0, 0.0, "not equivalent", False)
-    assert math_reward("I do not know", Task(answer="x+1"), modes=("boxed",)).reason == "no answer found"
+    assert (bad.score, bad.components["correct"], bad.reason, bad.timed_out) == (
+        0.0,
+        0.0,
+        "not equivalent",
+        False,
+    )
+    assert (
+        math_reward("I do not know", Task(answer="x+1"), modes=("boxed",)).reason
+        == "no answer found"
+    )
     assert math_reward(r"\boxed{\frac{1}{}}", Task(answer="x")).reason == "unparseable"
     assert math_reward(r"\boxed{4}", Task(answer=None)).reason == "task has no answer"
 
@@ -139,7 +158,12 @@ def test_strict_and_set_relation_options() -> None:
 
 
 def test_verify_batch_keeps_order_and_mixes_paths() -> None:
-    pairs = [("4", r"\boxed{4}"), ("x^2", r"\boxed{x \cdot x}"), ("4", r"\boxed{5}"), ("(x+1)^2", r"\boxed{x^2+1}")]
+    pairs = [
+        ("4", r"\boxed{4}"),
+        ("x^2", r"\boxed{x \cdot x}"),
+        ("4", r"\boxed{5}"),
+        ("(x+1)^2", r"\boxed{x^2+1}"),
+    ]
     results = verify_batch(pairs, workers=2)
     assert [r.score for r in results] == [1.0, 1.0, 0.0, 0.0]
     assert results[1].extracted == r"x \cdot x"
@@ -172,6 +196,56 @@ def test_parse_number_fast_path() -> None:
     assert not numbers_equal(a, b, 1e-6, None, percent_as_fraction=False)
 
 
+TAILS = [
+    # (text, value text, is percent): one stripper for the number fast path and the LaTeX path
+    (r"45\%", "45", True),
+    ("45 percent", "45", True),
+    (r"28\text{\%}", "28", True),
+    (r"90^\circ", "90", False),
+    (r"90^{\circ}", "90", False),
+    ("90°", "90", False),
+    (r"30^\circ, 60^\circ", "30, 60", False),  # degrees anywhere
+    (r"5^\circ}", "5", False),  # a brace closing nothing goes with the degree sign
+    (r"90 \degree", "90", False),
+    ("5€", "5", False),
+    ("5 cm", "5", False),
+    ("5cm", "5", False),
+    ("12 dollars.", "12", False),
+    ("7 ft²", "7", False),
+    ("5 m²", "5", False),
+    (r"4 \text{cm}^2", "4", False),
+    (r"15\mbox{ cm}^2", "15", False),
+    (r"\frac{1}{3} \textbf{meters}", r"\frac{1}{3}", False),
+    (r"\sqrt{2}\text{ m}", r"\sqrt{2}", False),
+    (r"12\% \text{ of it}", "12", True),
+    ("2 pi", "2 pi", False),  # a constant, not a unit
+    (r"3 \text{pi}", r"3 \text{pi}", False),
+    (r"2\pi", r"2\pi", False),
+    (r"\text{Evelyn}", r"\text{Evelyn}", False),  # nothing before it: a text answer
+    ("x^2", "x^2", False),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "percent"), TAILS)
+def test_strip_tails(text: str, value: str, percent: bool) -> None:
+    assert strip_tails(text) == (value, percent)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("5cm", 5), (r"90^\circ\text{ F}", 90), (r"\$5 \text{ dollars}", 5), ("5€", 5), ("7 m²", 7)],
+)
+def test_number_path_and_latex_path_strip_the_same_tails(text: str, value: int) -> None:
+    num = parse_number(text)
+    assert num is not None and num.value == value
+    assert mathparse.parse_answer(text).expr == value
+
+
+def test_a_constant_is_not_a_unit() -> None:
+    assert parse_number("2 pi") is None  # was read as 2 (a unit "pi")
+    assert not verify("2", r"\boxed{2 pi}")
+
+
 def test_parse_math_plain_and_latex() -> None:
     x = sympy.Symbol("x")
     assert parse_math("(x+1)*(x-2)") == (x + 1) * (x - 2)
@@ -198,7 +272,10 @@ def test_run_limited_result_error_and_threads() -> None:
     with pytest.raises(WorkerError, match="bad input"):
         run_limited(_boom, timeout=10)
     out: list[int] = []
-    threads = [threading.Thread(target=lambda i=i: out.append(run_limited(_double, i, timeout=10))) for i in range(4)]
+    threads = [
+        threading.Thread(target=lambda i=i: out.append(run_limited(_double, i, timeout=10)))
+        for i in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -258,7 +335,9 @@ def test_parse_cache_reuses_results_and_clears() -> None:
 
 def test_clear_math_caches_reaches_every_worker() -> None:
     pool = get_pool(2)
-    assert verify(r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}", workers=2)  # the same 2-worker pool on any machine
+    assert verify(
+        r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}", workers=2
+    )  # the same 2-worker pool on any machine
     clear_math_caches()
     assert pool.run_on_all(mathparse.parse_cache_size, timeout=30) == [0, 0]
     assert mathparse.parse_cache_size() == 0
