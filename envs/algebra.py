@@ -8,6 +8,7 @@ gold simplification. The form checks parse the model's answer with the safe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -126,32 +127,64 @@ def is_simplified(answer: str, gold: str) -> bool:
 
 # ---- envs --------------------------------------------------------------------------------------
 class _AlgebraEnv(TextEnv):
+    """An expression to transform: ``"{instruction} ${expression}$. Put the final answer in \\boxed{}."``."""
+
     reward_kind = "math"
+    #: The prompt's opening words, before the expression.
+    instruction: ClassVar[str] = ""
     form_reason: ClassVar[str] = ""
 
     config_class: ClassVar[type] = AlgebraConfig
 
+    def pose_expression(self, rng: np.random.Generator) -> tuple[str, Callable[[], str]]:
+        """Draw the question's LaTeX, and a function that computes the gold answer's LaTeX."""
+        raise NotImplementedError
+
     def check_form(self, answer: str, task: Task) -> bool:
         raise NotImplementedError
+
+    def pose_task(self, rng: np.random.Generator) -> tuple[str, Callable[[], Task]]:
+        question, gold = self.pose_expression(rng)
+        prompt = f"{self.instruction} ${question}$. Put the final answer in \\boxed{{}}."
+        return prompt, lambda: Task(prompt=prompt, answer=gold(), metadata={"expression": question})
 
     def score(self, reply: str, task: Task) -> RewardResult:
         extracted = extract_answer(reply)
         if not extracted:
-            return RewardResult(score=0.0, components={"correct": 0.0, "form": 0.0}, reason="no answer found")
+            return RewardResult(
+                score=0.0, components={"correct": 0.0, "form": 0.0}, reason="no answer found"
+            )
         equal = math_reward(reply, task)  # time-limited symbolic equality
         if equal.score < 1.0:
-            return RewardResult(score=0.0, components={"correct": 0.0, "form": 0.0}, extracted=extracted,
-                                reason=equal.reason or "not equal to the answer", timed_out=equal.timed_out)
+            return RewardResult(
+                score=0.0,
+                components={"correct": 0.0, "form": 0.0},
+                extracted=extracted,
+                reason=equal.reason or "not equal to the answer",
+                timed_out=equal.timed_out,
+            )
         try:
             form_ok = bool(self.check_form(extracted, task))
         except WorkerError:  # the check itself failed on this answer: not in the requested form
             form_ok = False
         except TimeoutError:  # CheckTimeout
-            return RewardResult(score=0.0, components={"correct": 1.0, "form": 0.0}, extracted=extracted,
-                                reason="form check timed out", timed_out=True)
+            return RewardResult(
+                score=0.0,
+                components={"correct": 1.0, "form": 0.0},
+                extracted=extracted,
+                reason="form check timed out",
+                timed_out=True,
+            )
         if not form_ok:
-            return RewardResult(score=0.0, components={"correct": 1.0, "form": 0.0}, extracted=extracted, reason=self.form_reason)
-        return RewardResult(score=1.0, components={"correct": 1.0, "form": 1.0}, extracted=extracted)
+            return RewardResult(
+                score=0.0,
+                components={"correct": 1.0, "form": 0.0},
+                extracted=extracted,
+                reason=self.form_reason,
+            )
+        return RewardResult(
+            score=1.0, components={"correct": 1.0, "form": 1.0}, extracted=extracted
+        )
 
 
 _LEVELS: tuple[dict[str, Any], ...] = (
@@ -186,15 +219,13 @@ class Expand(_AlgebraEnv):
     """
 
     description = "Expand a product of linear factors into a polynomial"
+    instruction = "Expand and simplify"
     form_reason = "the answer is equal but not expanded"
     difficulty_levels = _LEVELS
 
-    def generate_task(self, rng: np.random.Generator) -> Task:
+    def pose_expression(self, rng: np.random.Generator) -> tuple[str, Callable[[], str]]:
         product = _product(rng, self.config)
-        question = sp.latex(product)
-        answer = sp.latex(sp.expand(product))
-        return Task(prompt=f"Expand and simplify ${question}$. Put the final answer in \\boxed{{}}.", answer=answer,
-                    metadata={"expression": question})
+        return sp.latex(product), lambda: sp.latex(sp.expand(product))
 
     def check_form(self, answer: str, task: Task) -> bool:
         return run_limited(is_expanded, answer, timeout=FORM_TIMEOUT)
@@ -223,16 +254,13 @@ class Factor(_AlgebraEnv):
     """
 
     description = "Factor a polynomial completely (answer must be a product)"
+    instruction = "Factor completely:"
     form_reason = "the answer is equal but not a product of irreducible factors"
     difficulty_levels = _LEVELS
 
-    def generate_task(self, rng: np.random.Generator) -> Task:
-        product = _product(rng, self.config)
-        poly = sp.expand(product)
-        question = sp.latex(poly)
-        answer = sp.latex(sp.factor(poly))
-        return Task(prompt=f"Factor completely: ${question}$. Put the final answer in \\boxed{{}}.", answer=answer,
-                    metadata={"expression": question})
+    def pose_expression(self, rng: np.random.Generator) -> tuple[str, Callable[[], str]]:
+        poly = sp.expand(_product(rng, self.config))
+        return sp.latex(poly), lambda: sp.latex(sp.factor(poly))
 
     def check_form(self, answer: str, task: Task) -> bool:
         return run_limited(is_factored, answer, timeout=FORM_TIMEOUT)
@@ -262,27 +290,28 @@ class Simplify(_AlgebraEnv):
     """
 
     description = "Simplify a rational expression or a difference of products"
+    instruction = "Simplify"
     form_reason = "the answer is equal but not simplified"
     difficulty_levels = _LEVELS
 
-    def generate_task(self, rng: np.random.Generator) -> Task:
+    def pose_expression(self, rng: np.random.Generator) -> tuple[str, Callable[[], str]]:
         cfg = self.config
-        expr = None
         if rng.random() < 0.5:
             common = _linear(rng, cfg)
             keep = sp.Mul(*[_linear(rng, cfg) for _ in range(cfg.factors - 1)])
-            expr = sp.Mul(sp.expand(keep * common), sp.Pow(sp.expand(common), -1, evaluate=False), evaluate=False)
-            gold = sp.expand(keep)
-        else:
-            a, b, c, d = (_linear(rng, cfg) for _ in range(4))
-            while sp.expand(a * b - c * d) == 0:
-                d = _linear(rng, cfg)
-            question = f"{sp.latex(sp.Mul(a, b, evaluate=False))} - {sp.latex(sp.Mul(c, d, evaluate=False))}"
-            gold = sp.expand(a * b - c * d)
-        if expr is not None:
-            question = sp.latex(expr)
-        return Task(prompt=f"Simplify ${question}$. Put the final answer in \\boxed{{}}.", answer=sp.latex(gold),
-                    metadata={"expression": question})
+            expr = sp.Mul(
+                sp.expand(keep * common),
+                sp.Pow(sp.expand(common), -1, evaluate=False),
+                evaluate=False,
+            )
+            return sp.latex(expr), lambda: sp.latex(sp.expand(keep))
+        a, b, c, d = (_linear(rng, cfg) for _ in range(4))
+        while sp.expand(a * b - c * d) == 0:
+            d = _linear(rng, cfg)
+        question = (
+            f"{sp.latex(sp.Mul(a, b, evaluate=False))} - {sp.latex(sp.Mul(c, d, evaluate=False))}"
+        )
+        return question, lambda: sp.latex(sp.expand(a * b - c * d))
 
     def check_form(self, answer: str, task: Task) -> bool:
         return run_limited(is_simplified, answer, task.answer, timeout=FORM_TIMEOUT)

@@ -72,7 +72,9 @@ def _flat(rng: np.random.Generator, cfg: ArithmeticConfig) -> tuple[str, int]:
     return text, total + sign * product
 
 
-def _tree(rng: np.random.Generator, cfg: ArithmeticConfig, n: int, first: bool) -> tuple[str, int, bool]:
+def _tree(
+    rng: np.random.Generator, cfg: ArithmeticConfig, n: int, first: bool
+) -> tuple[str, int, bool]:
     """A random expression tree over ``n`` operands: (text, value, is_leaf)."""
     if n == 1:
         value = _operand(rng, cfg)
@@ -132,7 +134,9 @@ class Arithmetic(TextEnv):
             text, value, _ = _tree(rng, cfg, cfg.terms, True)
         else:
             text, value = _flat(rng, cfg)
-        return Task(prompt=f"Calculate {text}. {BOXED}", answer=str(value), metadata={"expression": text})
+        return Task(
+            prompt=f"Calculate {text}. {BOXED}", answer=str(value), metadata={"expression": text}
+        )
 
     def score(self, reply: str, task: Task) -> RewardResult:
         return math_reward(reply, task)

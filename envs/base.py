@@ -22,7 +22,9 @@ Contract (Gymnasium 1.x):
 Splits are disjoint by construction: a task belongs to the test split iff a stable hash of
 its prompt falls in the test bucket (``test_fraction``), and ``reset`` redraws from
 ``self.np_random`` until the task is in the requested split. So no test prompt can occur in
-training, whatever the seed, and results never depend on PYTHONHASHSEED.
+training, whatever the seed, and results never depend on PYTHONHASHSEED. An env whose answer is
+expensive to build (sympy) overrides ``pose_task`` instead of ``generate_task``: the redraws then
+build only prompts, and the answer is built once, for the prompt that is kept.
 
 ``info`` after ``reset``: task, reference, split. After ``step``: additionally reward
 components, extracted answer, reason, is_success, timed_out, error, turn.
@@ -49,14 +51,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-import multiprocessing as mp
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from grpo_gym.rewards.types import RewardResult, Task
-from gymnasium.vector.utils import shared_memory as _shm
 
 from .spaces import UnicodeText
 
@@ -79,7 +79,10 @@ class EnvUsageError(RuntimeError):
 class TextEnv(gym.Env[str, str]):
     """Base class: observation = prompt (str), action = reply (str). See module docstring."""
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}  # fps: keeps check_env quiet
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": ["ansi"],
+        "render_fps": 1,
+    }  # fps: keeps check_env quiet
 
     #: One-line description shown by ``grpo-gym envs list``.
     description: ClassVar[str] = ""
@@ -106,7 +109,9 @@ class TextEnv(gym.Env[str, str]):
         elif settings:
             raise TypeError(f"{type(self).__name__} takes no settings, got {sorted(settings)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode {render_mode!r} not supported: use one of {self.metadata['render_modes']} or None")
+            raise ValueError(
+                f"render_mode {render_mode!r} not supported: use one of {self.metadata['render_modes']} or None"
+            )
         self.render_mode = render_mode
         self.observation_space = UnicodeText(MAX_PROMPT_CHARS)
         self.action_space = UnicodeText(MAX_REPLY_CHARS)
@@ -118,14 +123,33 @@ class TextEnv(gym.Env[str, str]):
         self._last = ""
         self._level: int | None = None
 
-    # ---- to override -------------------------------------------------------------------
+    # ---- to override (generate_task or pose_task) ----------------------------------------
     def generate_task(self, rng: np.random.Generator) -> Task:
         """Draw one task using only ``rng`` (so the seed alone decides the task)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement generate_task(rng) -> Task")
+        if type(self).pose_task is TextEnv.pose_task:
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement generate_task(rng) -> Task"
+            )
+        _, build = self.pose_task(rng)
+        return build()
+
+    def pose_task(self, rng: np.random.Generator) -> tuple[str, Callable[[], Task]]:
+        """Draw a task's prompt, and a function that builds the whole task.
+
+        ``reset`` decides the split from the prompt alone and builds only the task it keeps, so
+        an env whose answer is expensive overrides this instead of ``generate_task``: draw
+        everything from ``rng`` here, and leave the answer to ``build`` (which must not touch
+        ``rng``, so a seed yields the same task however often it is built). Default: the whole
+        ``generate_task``.
+        """
+        task = self.generate_task(rng)
+        return task.prompt, lambda: task
 
     def score(self, reply: str, task: Task) -> RewardResult:
         """Score a reply (pure; must not raise on any reply)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement score(reply, task) -> RewardResult")
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement score(reply, task) -> RewardResult"
+        )
 
     def reference(self, task: Task) -> str:
         """A reply that earns ``max_reward``. Default: the gold answer in ``\\boxed{}``."""
@@ -148,7 +172,9 @@ class TextEnv(gym.Env[str, str]):
         names = {f.name for f in dataclasses.fields(self.config)}
         unknown = sorted(set(settings) - names)
         if unknown:
-            raise ValueError(f"{type(self).__name__}: unknown settings {unknown}; valid: {sorted(names)}")
+            raise ValueError(
+                f"{type(self).__name__}: unknown settings {unknown}; valid: {sorted(names)}"
+            )
         self.config = dataclasses.replace(self.config, **settings)
 
     def set_difficulty(self, level: int) -> None:
@@ -157,7 +183,9 @@ class TextEnv(gym.Env[str, str]):
         if n == 0:
             raise ValueError(f"{type(self).__name__} defines no difficulty levels")
         if not 0 <= int(level) < n:
-            raise ValueError(f"difficulty level {level} out of range: {type(self).__name__} has levels 0..{n - 1}")
+            raise ValueError(
+                f"difficulty level {level} out of range: {type(self).__name__} has levels 0..{n - 1}"
+            )
         self.configure(**self.difficulty_levels[int(level)])
         self._level = int(level)
 
@@ -166,7 +194,9 @@ class TextEnv(gym.Env[str, str]):
         """The last preset applied by ``set_difficulty`` (None if settings were never set)."""
         return self._level
 
-    def adjust_difficulty(self, pass_rate: float, *, up: float = 0.8, down: float = 0.2) -> int | None:
+    def adjust_difficulty(
+        self, pass_rate: float, *, up: float = 0.8, down: float = 0.2
+    ) -> int | None:
         """Curriculum step: one level harder if ``pass_rate >= up``, easier if ``< down``.
 
         With no level set yet (the user's own settings), a pass rate between the thresholds
@@ -186,7 +216,9 @@ class TextEnv(gym.Env[str, str]):
         return level
 
     # ---- Gymnasium API -----------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
         options = dict(options or {})
         split = options.pop("split", "train")
@@ -202,8 +234,13 @@ class TextEnv(gym.Env[str, str]):
 
     def _draw(self, split: str, max_tries: int = 10_000) -> Task:
         for _ in range(max_tries):
-            task = self.generate_task(self.np_random)
-            if task_split(task.prompt, self.test_fraction) == split:
+            prompt, build = self.pose_task(self.np_random)
+            if task_split(prompt, self.test_fraction) == split:
+                task = build()
+                if task.prompt != prompt:  # the split was decided on ``prompt``
+                    raise RuntimeError(
+                        f"{type(self).__name__}.pose_task built a task with another prompt"
+                    )
                 return task
         raise RuntimeError(
             f"{type(self).__name__}: no {split!r} task found in {max_tries} draws; the task space is "
@@ -214,7 +251,9 @@ class TextEnv(gym.Env[str, str]):
         if self._task is None:
             raise EnvUsageError("step() called before reset(): call env.reset(seed=...) first")
         if self._done:
-            raise EnvUsageError("step() called after the episode ended: call env.reset() to start a new one")
+            raise EnvUsageError(
+                "step() called after the episode ended: call env.reset() to start a new one"
+            )
         if not isinstance(action, str):
             raise TypeError(f"the action must be the reply text (str), got {type(action).__name__}")
         task = self._task
@@ -243,15 +282,23 @@ class TextEnv(gym.Env[str, str]):
         try:
             result = self.score(reply, task)
         except Exception as exc:  # a broken scorer scores 0, never kills a run
-            return RewardResult(score=0.0, reason="scorer raised", error=f"{type(exc).__name__}: {exc}")
+            return RewardResult(
+                score=0.0, reason="scorer raised", error=f"{type(exc).__name__}: {exc}"
+            )
         if not isinstance(result, RewardResult):
-            return RewardResult(score=0.0, reason="scorer error", error=f"score() returned {type(result).__name__}, not RewardResult")
+            return RewardResult(
+                score=0.0,
+                reason="scorer error",
+                error=f"score() returned {type(result).__name__}, not RewardResult",
+            )
         try:
             value = float(result.score)
         except (TypeError, ValueError):
             value = math.nan
         if not math.isfinite(value):
-            return RewardResult(score=0.0, reason="scorer error", error=f"non-finite reward {result.score!r}")
+            return RewardResult(
+                score=0.0, reason="scorer error", error=f"non-finite reward {result.score!r}"
+            )
         return result
 
     def render(self) -> str | None:
@@ -263,62 +310,3 @@ class TextEnv(gym.Env[str, str]):
     def task(self) -> Task | None:
         """The current task (None before the first reset)."""
         return self._task
-
-
-# ---- async vector envs ----------------------------------------------------------------------
-# Gymnasium's AsyncVectorEnv reads shared memory once, at construction, into
-# ``self.observations``; for ``Text`` that is an immutable tuple of str, so every later
-# observation came back as the first buffer (all "a"), and characters outside the charset could
-# not be written at all. For ``UnicodeText`` the buffer holds (length, code points...) per env
-# and the "read" is a live view that ``deepcopy`` (AsyncVectorEnv's default ``copy=True``)
-# turns into a plain tuple of str.
-
-
-class SharedTextBatch(Sequence[str]):
-    """A live view of the prompts of ``n`` envs held in one shared int32 buffer."""
-
-    def __init__(self, buffer: Any, max_length: int, n: int) -> None:
-        self._buffer, self._width, self._n = buffer, max_length + 1, n
-
-    def _rows(self) -> np.ndarray:
-        return np.frombuffer(self._buffer.get_obj(), dtype=np.int32).reshape(self._n, self._width)
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return tuple(self)[index]
-        row = self._rows()[index]
-        return "".join(map(chr, row[1 : 1 + int(row[0])].tolist()))
-
-    def __iter__(self) -> Iterator[str]:
-        return (self[i] for i in range(self._n))
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
-        return tuple(self)
-
-    def __eq__(self, other: object) -> bool:
-        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
-
-
-@_shm.create_shared_memory.register(UnicodeText)
-def _create_unicode_shm(space: UnicodeText, n: int = 1, ctx: Any = mp) -> Any:
-    return ctx.Array(np.dtype(np.int32).char, n * (space.max_length + 1))
-
-
-@_shm.read_from_shared_memory.register(UnicodeText)
-def _read_unicode_shm(space: UnicodeText, shared_memory: Any, n: int = 1) -> SharedTextBatch:
-    return SharedTextBatch(shared_memory, space.max_length, n)
-
-
-@_shm.write_to_shared_memory.register(UnicodeText)
-def _write_unicode_shm(space: UnicodeText, index: int, value: str, shared_memory: Any) -> None:
-    width = space.max_length + 1
-    codes = np.fromiter(map(ord, value[: space.max_length]), dtype=np.int32)
-    row = np.frombuffer(shared_memory.get_obj(), dtype=np.int32)[index * width : (index + 1) * width]
-    row[0] = len(codes)
-    row[1 : 1 + len(codes)] = codes

@@ -79,4 +79,10 @@ def register_builtins() -> None:
     """Register every row of ``BUILTIN_ENVS`` (idempotent)."""
     for env in BUILTIN_ENVS:
         if env.id not in gym.registry:
-            register(env.id, env.entry_point, kwargs=env.kwargs, description=env.description, source="builtin")
+            register(
+                env.id,
+                env.entry_point,
+                kwargs=env.kwargs,
+                description=env.description,
+                source="builtin",
+            )

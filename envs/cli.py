@@ -90,7 +90,9 @@ def _check_reference(env_id: str, n: int) -> str:
             _, info = env.reset(seed=seed, options={"split": split})
             result = env.score(info["reference"], info["task"])
             if result.score < env.max_reward - 1e-9:
-                raise AssertionError(f"seed {seed} {split}: reference scored {result.score} < {env.max_reward} ({result.reason}, {result.error})")
+                raise AssertionError(
+                    f"seed {seed} {split}: reference scored {result.score} < {env.max_reward} ({result.reason}, {result.error})"
+                )
     return f"{2 * n} references score {env.max_reward}"
 
 
@@ -101,7 +103,9 @@ def _check_bad_replies(env_id: str, n: int) -> str:
         for reply in BAD_REPLIES:
             result = env.score(reply, info["task"])
             if not result.score < env.max_reward:
-                raise AssertionError(f"seed {seed}: reply {reply[:30]!r} scored {result.score}, the maximum")
+                raise AssertionError(
+                    f"seed {seed}: reply {reply[:30]!r} scored {result.score}, the maximum"
+                )
     return f"{len(BAD_REPLIES) * n} bad replies score below {env.max_reward}"
 
 
@@ -167,8 +171,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``envs`` (with ``list``, ``show``, ``check``) to the top-level CLI."""
-    parser = subparsers.add_parser("envs", help="list, show and check environments", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "envs",
+        help="list, show and check environments",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="envs_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("list", help="list registered environments")
@@ -176,12 +184,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("show", help="sample prompts with their reference replies")
-    p.add_argument("id", help="env id, e.g. grpo_gym/Arithmetic-v0 (the grpo_gym/ prefix is optional)")
+    p.add_argument(
+        "id", help="env id, e.g. grpo_gym/Arithmetic-v0 (the grpo_gym/ prefix is optional)"
+    )
     p.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
     p.add_argument("--n", type=int, default=3, help="number of samples (default: 3)")
-    p.add_argument("--split", choices=("train", "test"), default="train", help="split (default: train)")
-    p.add_argument("--kwarg", action="append", default=[], metavar="KEY=VALUE",
-                   help="constructor kwarg (JSON value or plain string), repeatable, e.g. --kwarg digits=1")
+    p.add_argument(
+        "--split", choices=("train", "test"), default="train", help="split (default: train)"
+    )
+    p.add_argument(
+        "--kwarg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor kwarg (JSON value or plain string), repeatable, e.g. --kwarg digits=1",
+    )
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("check", help="run Gymnasium's check_env and reward sanity checks")

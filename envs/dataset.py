@@ -38,7 +38,9 @@ def gold_answer(solution: str) -> str | None:
     return text if text and len(text) <= 100 and "\n" not in text else None
 
 
-def load_problems(path: str | Path, question_key: str = "question", answer_key: str = "answer") -> list[Problem]:
+def load_problems(
+    path: str | Path, question_key: str = "question", answer_key: str = "answer"
+) -> list[Problem]:
     """Read and validate a JSONL file; errors name the file and line."""
     path = Path(path)
     if not path.is_file():
@@ -54,14 +56,20 @@ def load_problems(path: str | Path, question_key: str = "question", answer_key: 
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
             if not isinstance(row, dict):
-                raise ValueError(f"{where}: expected a JSON object with {question_key!r} and {answer_key!r}")
+                raise ValueError(
+                    f"{where}: expected a JSON object with {question_key!r} and {answer_key!r}"
+                )
             for key in (question_key, answer_key):
                 if not isinstance(row.get(key), str) or not row[key].strip():
                     raise ValueError(f"{where}: missing or empty string field {key!r}")
             gold = gold_answer(row[answer_key])
             if not gold:
-                raise ValueError(f"{where}: no final answer in {answer_key!r}: end it with '#### 42' or a \\boxed{{}}")
-            problems.append(Problem(question=row[question_key].strip(), answer=gold, solution=row[answer_key]))
+                raise ValueError(
+                    f"{where}: no final answer in {answer_key!r}: end it with '#### 42' or a \\boxed{{}}"
+                )
+            problems.append(
+                Problem(question=row[question_key].strip(), answer=gold, solution=row[answer_key])
+            )
     if not problems:
         raise ValueError(f"{path}: the file holds no problems")
     return problems
@@ -120,8 +128,11 @@ class MathDataset(TextEnv):
 
     def _make_task(self, index: int) -> Task:
         problem = self.problems[index]
-        return Task(prompt=self._prompt(problem), answer=problem.answer,
-                    metadata={"index": index, "solution": problem.solution})
+        return Task(
+            prompt=self._prompt(problem),
+            answer=problem.answer,
+            metadata={"index": index, "solution": problem.solution},
+        )
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         return self._make_task(int(rng.integers(len(self.problems))))
@@ -129,7 +140,9 @@ class MathDataset(TextEnv):
     def _draw(self, split: str, max_tries: int = 10_000) -> Task:
         pool = self._by_split[split]
         if not pool:
-            raise ValueError(f"MathDataset {self.path}: no problem falls in the {split!r} split; add more problems")
+            raise ValueError(
+                f"MathDataset {self.path}: no problem falls in the {split!r} split; add more problems"
+            )
         return self._make_task(pool[int(self.np_random.integers(len(pool)))])
 
     def score(self, reply: str, task: Task) -> RewardResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,7 +16,9 @@ from .base import TextEnv
 X = sp.Symbol("x")
 KINDS = ("poly", "trig", "exp", "log")
 #: Notation that would let an answer restate the question instead of differentiating.
-_UNSOLVED = re.compile(r"\\frac\s*\{\s*d|\bd\s*/\s*d|\\partial|\\prime|'|Derivative|diff|\\int|\\mathrm\{d\}|\\operatorname")
+_UNSOLVED = re.compile(
+    r"\\frac\s*\{\s*d|\bd\s*/\s*d|\\partial|\\prime|'|Derivative|diff|\\int|\\mathrm\{d\}|\\operatorname"
+)
 
 
 @dataclass(frozen=True)
@@ -116,19 +119,26 @@ class Derivative(TextEnv):
 
     config_class: ClassVar[type] = DerivativeConfig
 
-    def generate_task(self, rng: np.random.Generator) -> Task:
+    def pose_task(self, rng: np.random.Generator) -> tuple[str, Callable[[], Task]]:
         cfg = self.config
         f = sp.Integer(0)
         while not f.free_symbols:
-            summands = [_summand(rng, cfg, cfg.kinds[int(rng.integers(len(cfg.kinds)))]) for _ in range(cfg.terms)]
+            summands = [
+                _summand(rng, cfg, cfg.kinds[int(rng.integers(len(cfg.kinds)))])
+                for _ in range(cfg.terms)
+            ]
             if cfg.products:
                 kind = ("trig", "exp", "log")[int(rng.integers(3))]
                 summands[-1] = X ** int(rng.integers(1, 3)) * _summand(rng, cfg, kind)
             f = sp.Add(*summands)
         function = sp.latex(f, ln_notation=True)
-        answer = sp.latex(sp.diff(f, X), ln_notation=True)
         prompt = f"Find the derivative of $f(x) = {function}$ with respect to x. Put the final answer in \\boxed{{}}."
-        return Task(prompt=prompt, answer=answer, metadata={"function": function})
+
+        def build() -> Task:  # the derivative is built only for the prompt that reset keeps
+            answer = sp.latex(sp.diff(f, X), ln_notation=True)
+            return Task(prompt=prompt, answer=answer, metadata={"function": function})
+
+        return prompt, build
 
     def score(self, reply: str, task: Task) -> RewardResult:
         extracted = extract_answer(reply)
@@ -136,9 +146,18 @@ class Derivative(TextEnv):
             return RewardResult(score=0.0, components={"correct": 0.0}, reason="no answer found")
         rhs = answer_part(extracted)
         if _UNSOLVED.search(rhs):
-            return RewardResult(score=0.0, components={"correct": 0.0}, extracted=rhs,
-                                reason="the answer still contains derivative or integral notation")
+            return RewardResult(
+                score=0.0,
+                components={"correct": 0.0},
+                extracted=rhs,
+                reason="the answer still contains derivative or integral notation",
+            )
         result = math_reward(f"\\boxed{{{rhs}}}", task)  # time-limited symbolic equality
         ok = result.score >= 1.0
-        return RewardResult(score=float(ok), components={"correct": float(ok)}, extracted=rhs,
-                            reason=None if ok else result.reason or "not equal to f'(x)", timed_out=result.timed_out)
+        return RewardResult(
+            score=float(ok),
+            components={"correct": float(ok)},
+            extracted=rhs,
+            reason=None if ok else result.reason or "not equal to f'(x)",
+            timed_out=result.timed_out,
+        )

@@ -17,7 +17,9 @@ from grpo_gym.rewards import RewardResult, Task, extract_answer, math_reward
 from .base import TextEnv
 
 _SYMBOL = {"+": "+", "-": "-", "*": "×", "/": "÷"}
-_FRACTION_RE = re.compile(r"^\s*(-?)\s*(?:\\[dt]?frac\{\s*(-?\d+)\s*\}\{\s*(\d+)\s*\}|(-?\d+)\s*/\s*(\d+))\s*$")
+_FRACTION_RE = re.compile(
+    r"^\s*(-?)\s*(?:\\[dt]?frac\{\s*(-?\d+)\s*\}\{\s*(\d+)\s*\}|(-?\d+)\s*/\s*(\d+))\s*$"
+)
 _DECIMAL_RE = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*$")
 
 
@@ -46,7 +48,9 @@ class FractionsConfig:
         if not self.ops or set(self.ops) - set(_SYMBOL):
             raise ValueError(f"ops must be a non-empty string of '+-*/', got {self.ops!r}")
         if self.answer_form not in ("fraction", "decimal"):
-            raise ValueError(f"answer_form must be 'fraction' or 'decimal', got {self.answer_form!r}")
+            raise ValueError(
+                f"answer_form must be 'fraction' or 'decimal', got {self.answer_form!r}"
+            )
 
 
 def _terminates(q: Fraction) -> bool:
@@ -147,11 +151,18 @@ class Fractions(TextEnv):
         for op, q in zip(ops, values[1:], strict=True):
             text += f" {_SYMBOL[op]} {q.numerator}/{q.denominator}"
         if cfg.answer_form == "fraction":
-            answer, how = _as_text(value), "as a fraction in lowest terms (or an integer), e.g. \\boxed{7/12}"
+            answer, how = (
+                _as_text(value),
+                "as a fraction in lowest terms (or an integer), e.g. \\boxed{7/12}",
+            )
         else:
             answer, how = _as_decimal(value), "as a decimal number, e.g. \\boxed{0.75}"
         prompt = f"Compute {text}. Give the answer {how}."
-        return Task(prompt=prompt, answer=answer, metadata={"expression": text, "answer_form": cfg.answer_form})
+        return Task(
+            prompt=prompt,
+            answer=answer,
+            metadata={"expression": text, "answer_form": cfg.answer_form},
+        )
 
     def score(self, reply: str, task: Task) -> RewardResult:
         result = math_reward(reply, task)
@@ -166,4 +177,9 @@ class Fractions(TextEnv):
             why = "the fraction is not in lowest terms"
         if not bad_form:
             return replace(result, components={**result.components, "correct": 1.0, "form": 1.0})
-        return replace(result, score=0.5, components={**result.components, "correct": 1.0, "form": 0.0}, reason=why)
+        return replace(
+            result,
+            score=0.5,
+            components={**result.components, "correct": 1.0, "form": 0.0},
+            reason=why,
+        )

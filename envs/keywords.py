@@ -27,6 +27,16 @@ def keyword_sentence(topic: str, keywords: tuple[str, ...]) -> str:
     return f"Think of {' and '.join(keywords)} when you picture the {topic}."
 
 
+def keyword_paragraph(topic: str, keywords: tuple[str, ...], min_words: int) -> str:
+    """``keyword_sentence`` padded with filler sentences to at least ``min_words`` words."""
+    out = [keyword_sentence(topic, keywords)]
+    i = 0
+    while len(" ".join(out).split()) < min_words:
+        out += filler(topic, 1, start=i)
+        i += 1
+    return " ".join(out)
+
+
 def repeat_sentences(topic: str, keyword: str, n: int) -> list[str]:
     """``n`` sentences that each use ``keyword`` once."""
     return [_KW_SENTENCES[i % len(_KW_SENTENCES)].format(k=keyword, t=topic) for i in range(n)]
@@ -107,13 +117,8 @@ class Keywords(RubricEnv):
         )
 
     def reference(self, task: Task) -> str:
-        topic = task.metadata["topic"]
-        out = [keyword_sentence(topic, task.metadata["keywords"])]
-        i = 0
-        while len(" ".join(out).split()) < task.metadata["min_words"]:
-            out += filler(topic, 1, start=i)
-            i += 1
-        return " ".join(out)
+        meta = task.metadata
+        return keyword_paragraph(meta["topic"], meta["keywords"], meta["min_words"])
 
 
 # ---- keyword frequency --------------------------------------------------------------------------
@@ -279,10 +284,5 @@ class ForbiddenWordsEnv(RubricEnv):
         return Task(prompt=prompt, metadata=meta)
 
     def reference(self, task: Task) -> str:
-        topic = task.metadata["topic"]
-        out = [keyword_sentence(topic, task.metadata["required"])]
-        i = 0
-        while len(" ".join(out).split()) < task.metadata["min_words"]:
-            out += filler(topic, 1, start=i)
-            i += 1
-        return " ".join(out)
+        meta = task.metadata
+        return keyword_paragraph(meta["topic"], meta["required"], meta["min_words"])

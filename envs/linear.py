@@ -99,7 +99,9 @@ class LinearEquation(TextEnv):
                 c = _nonzero(rng, cfg.max_coef)
         b = int(rng.integers(-cfg.max_coef, cfg.max_coef + 1))
         if cfg.fractional:
-            d = int(rng.integers(-cfg.max_coef * cfg.max_solution, cfg.max_coef * cfg.max_solution + 1))
+            d = int(
+                rng.integers(-cfg.max_coef * cfg.max_solution, cfg.max_coef * cfg.max_solution + 1)
+            )
             x = Fraction(d - b, a - c)
         else:
             x = Fraction(int(rng.integers(-cfg.max_solution, cfg.max_solution + 1)))

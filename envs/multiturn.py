@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -80,10 +81,18 @@ class MultiTurnMath(TextEnv):
         if value is not None:
             self.inner.config = value
 
-    def generate_task(self, rng: np.random.Generator) -> Task:
-        task = self.inner.generate_task(rng)
+    def pose_task(self, rng: np.random.Generator) -> tuple[str, Callable[[], Task]]:
+        inner_prompt, build = self.inner.pose_task(rng)  # the inner answer is built only if kept
         note = f"You have {self.max_turns} attempts." if self.max_turns > 1 else ""
-        return replace(task, prompt=f"{task.prompt} {note}".strip(), metadata={**task.metadata, "inner_prompt": task.prompt})
+        prompt = f"{inner_prompt} {note}".strip()
+
+        def build_outer() -> Task:
+            task = build()
+            return replace(
+                task, prompt=prompt, metadata={**task.metadata, "inner_prompt": task.prompt}
+            )
+
+        return prompt, build_outer
 
     def _inner_task(self, task: Task) -> Task:
         return replace(task, prompt=task.metadata.get("inner_prompt", task.prompt))

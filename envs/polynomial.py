@@ -35,7 +35,9 @@ class PolynomialConfig:
         if not 1 <= self.degree <= 6:
             raise ValueError(f"degree must be in 1..6, got {self.degree}")
         if not 1 <= self.max_root <= 100 or 2 * self.max_root + 1 < self.degree:
-            raise ValueError(f"max_root must be in 1..100 with room for {self.degree} distinct roots")
+            raise ValueError(
+                f"max_root must be in 1..100 with room for {self.degree} distinct roots"
+            )
         if not 1 <= self.max_leading <= 20:
             raise ValueError(f"max_leading must be in 1..20, got {self.max_leading}")
 
@@ -132,15 +134,37 @@ class PolynomialRoots(TextEnv):
         pieces = split_answer(extracted)
         roots = [int(r) for r in task.metadata["roots"]]
         if len(pieces) > 2 * len(roots):
-            return RewardResult(score=0.0, components={"correct": 0.0}, extracted=extracted, reason=f"{len(pieces)} answers for {len(roots)} roots")
+            return RewardResult(
+                score=0.0,
+                components={"correct": 0.0},
+                extracted=extracted,
+                reason=f"{len(pieces)} answers for {len(roots)} roots",
+            )
         if all(_INT_RE.match(p) for p in pieces):  # the common case: decided in-process, no sympy
             got = {int(p) for p in pieces}
             missing, extra = sorted(set(roots) - got), sorted(got - set(roots))
             if not missing and not extra:
                 return RewardResult(score=1.0, components={"correct": 1.0}, extracted=extracted)
-            reason = "; ".join(s for s in (f"missing {len(missing)} root(s)" if missing else "", f"not roots: {extra}" if extra else "") if s)
-            return RewardResult(score=0.0, components={"correct": 0.0}, extracted=extracted, reason=reason)
+            reason = "; ".join(
+                s
+                for s in (
+                    f"missing {len(missing)} root(s)" if missing else "",
+                    f"not roots: {extra}" if extra else "",
+                )
+                if s
+            )
+            return RewardResult(
+                score=0.0, components={"correct": 0.0}, extracted=extracted, reason=reason
+            )
         # symbolic pieces (\frac{4}{2}, 2.0 ...): ONE set comparison under one hard time limit
-        r = math_reward(f"\\boxed{{{_as_set(pieces)}}}", Task(answer=_as_set([str(x) for x in roots])))
-        return RewardResult(score=r.score, components={"correct": r.score}, extracted=extracted,
-                            reason=r.reason, timed_out=r.timed_out, error=r.error)
+        r = math_reward(
+            f"\\boxed{{{_as_set(pieces)}}}", Task(answer=_as_set([str(x) for x in roots]))
+        )
+        return RewardResult(
+            score=r.score,
+            components={"correct": r.score},
+            extracted=extracted,
+            reason=r.reason,
+            timed_out=r.timed_out,
+            error=r.error,
+        )

@@ -93,17 +93,27 @@ def register(
     """
     match = _ID_RE.match(id) if isinstance(id, str) else None
     if match is None:
-        raise ValueError(f"bad env id {id!r}: use 'namespace/Name-vN', e.g. '{NAMESPACE}/MyTask-v0'")
+        raise ValueError(
+            f"bad env id {id!r}: use 'namespace/Name-vN', e.g. '{NAMESPACE}/MyTask-v0'"
+        )
     if id in gym.registry and not force:
-        raise ValueError(f"env id {id!r} is already registered; bump the version or pass force=True")
+        raise ValueError(
+            f"env id {id!r} is already registered; bump the version or pass force=True"
+        )
     if isinstance(entry_point, str):
         if ":" not in entry_point:
-            raise ValueError(f"entry_point {entry_point!r} must look like 'package.module:ClassName'")
+            raise ValueError(
+                f"entry_point {entry_point!r} must look like 'package.module:ClassName'"
+            )
     elif isinstance(entry_point, type):
         if not issubclass(entry_point, TextEnv):
-            raise TypeError(f"entry_point {entry_point.__name__} must subclass grpo_gym.envs.TextEnv")
+            raise TypeError(
+                f"entry_point {entry_point.__name__} must subclass grpo_gym.envs.TextEnv"
+            )
     elif not callable(entry_point):
-        raise TypeError(f"entry_point must be a TextEnv subclass, 'module:Class' or a callable, got {entry_point!r}")
+        raise TypeError(
+            f"entry_point must be a TextEnv subclass, 'module:Class' or a callable, got {entry_point!r}"
+        )
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise TypeError(f"kwargs must be a mapping, got {type(kwargs).__name__}")
     if id in gym.registry:
@@ -122,11 +132,17 @@ def _record(spec: EnvSpec) -> EnvRecord | None:
         if spec.id not in _EXTRA:
             return None
         cls = TextEnv
-    description, source = _EXTRA.get(spec.id, (None, "builtin" if cls.__module__.startswith("grpo_gym.") else "user"))
+    description, source = _EXTRA.get(
+        spec.id, (None, "builtin" if cls.__module__.startswith("grpo_gym.") else "user")
+    )
     if not description:
         description = cls.description or (cls.__doc__ or "").strip().split("\n")[0]
     turns = spec.kwargs.get("max_turns", getattr(cls, "max_turns", 1))
-    ep = spec.entry_point if isinstance(spec.entry_point, str) else f"{cls.__module__}:{cls.__qualname__}"
+    ep = (
+        spec.entry_point
+        if isinstance(spec.entry_point, str)
+        else f"{cls.__module__}:{cls.__qualname__}"
+    )
     return EnvRecord(
         id=spec.id,
         description=description,
@@ -176,9 +192,16 @@ def resolve_id(env_id: str) -> str:
     known = [r.id for r in list_envs()]
     short = {k.split("/", 1)[-1].lower(): k for k in known}
     close = difflib.get_close_matches(env_id, known, n=3, cutoff=0.5)
-    close += [short[m] for m in difflib.get_close_matches(env_id.split("/", 1)[-1].lower(), list(short), n=3, cutoff=0.5)]
+    close += [
+        short[m]
+        for m in difflib.get_close_matches(
+            env_id.split("/", 1)[-1].lower(), list(short), n=3, cutoff=0.5
+        )
+    ]
     close = list(dict.fromkeys(close))[:3]
-    hint = f"did you mean {', '.join(close)}?" if close else "run 'grpo-gym envs list' to see all ids"
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else "run 'grpo-gym envs list' to see all ids"
+    )
     raise UnknownEnvError(f"unknown env id {env_id!r}: {hint}")
 
 
@@ -187,12 +210,16 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     return gym.make(resolve_id(env_id), **kwargs)
 
 
-def make_vec(env_id: str, num_envs: int, vectorization_mode: str = "sync", **kwargs: Any) -> gym.vector.VectorEnv:
+def make_vec(
+    env_id: str, num_envs: int, vectorization_mode: str = "sync", **kwargs: Any
+) -> gym.vector.VectorEnv:
     """``gymnasium.make_vec`` for one GRPO group of ``num_envs`` copies (see ``TextEnv``).
 
     Reset with ``seed=[s] * num_envs`` so every copy sees the same prompt.
     """
-    return gym.make_vec(resolve_id(env_id), num_envs=num_envs, vectorization_mode=vectorization_mode, **kwargs)
+    return gym.make_vec(
+        resolve_id(env_id), num_envs=num_envs, vectorization_mode=vectorization_mode, **kwargs
+    )
 
 
 # ---- plugins --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -20,8 +21,19 @@ SEEDS = (0, 1, 2)
 
 
 def test_the_suite_is_registered() -> None:
-    expected = {"Arithmetic", "ArithmeticEasy", "Fractions", "LinearEquation", "PolynomialRoots", "Simplify",
-                "Expand", "Factor", "Derivative", "MathDataset", "MultiTurnMath"}
+    expected = {
+        "Arithmetic",
+        "ArithmeticEasy",
+        "Fractions",
+        "LinearEquation",
+        "PolynomialRoots",
+        "Simplify",
+        "Expand",
+        "Factor",
+        "Derivative",
+        "MathDataset",
+        "MultiTurnMath",
+    }
     assert {f"grpo_gym/{name}-v0" for name in expected} <= set(ENV_IDS)
 
 
@@ -111,7 +123,13 @@ def test_prompts_are_equal_across_processes_with_different_hash_seeds() -> None:
     outs = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        proc = subprocess.run([sys.executable, "-c", _PRINT_PROMPTS], capture_output=True, text=True, env=env, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", _PRINT_PROMPTS],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     assert set(outs[0]) >= set(ENV_IDS)
@@ -128,7 +146,7 @@ class UnicodePrompts(ge.TextEnv):
 
 
 def test_async_vector_env_carries_any_unicode_prompt() -> None:
-    """The shared-memory path for UnicodeText (base.py): every reset's prompt, not the first."""
+    """The shared-memory path for UnicodeText (spaces.py): every reset's prompt, not the first."""
     ge.register("test_envs/Unicode-v0", UnicodePrompts, force=True)
     envs = gym.make_vec("test_envs/Unicode-v0", num_envs=2, vectorization_mode="async")
     try:
@@ -151,3 +169,100 @@ def test_settings_go_to_the_config_class_and_unknown_ones_fail() -> None:
         Arithmetic(colour="red")
     with pytest.raises(ValueError, match="digits"):
         Arithmetic(digits=0)
+
+
+class PosedParity(ge.TextEnv):
+    """Overrides ``pose_task`` only; counts how often a task is built."""
+
+    builds = 0
+
+    def pose_task(self, rng):
+        n = int(rng.integers(1_000_000))
+        prompt = f"Is {n} even? Answer yes or no."
+
+        def build():
+            PosedParity.builds += 1
+            return ge.Task(prompt=prompt, answer="yes" if n % 2 == 0 else "no")
+
+        return prompt, build
+
+    def score(self, reply, task):
+        return ge.RewardResult(score=float(reply == task.answer))
+
+
+def test_pose_task_builds_only_the_task_that_reset_keeps() -> None:
+    env = PosedParity()
+    PosedParity.builds = 0
+    for seed in range(20):
+        prompt, info = env.reset(seed=seed, options={"split": "test"})
+        assert task_split(prompt, env.test_fraction) == "test" and info["task"].prompt == prompt
+    assert PosedParity.builds == 20  # not once per redraw (about 10 per test reset)
+    task = env.generate_task(env.np_random)  # generate_task = pose_task + build
+    assert task.answer in ("yes", "no") and PosedParity.builds == 21
+
+
+def test_an_env_must_implement_generate_task_or_pose_task() -> None:
+    class Nothing(ge.TextEnv):
+        pass
+
+    with pytest.raises(NotImplementedError, match="generate_task"):
+        Nothing().reset(seed=0)
+
+
+def test_a_built_task_must_keep_the_posed_prompt() -> None:
+    class Drifting(PosedParity):
+        def pose_task(self, rng):
+            prompt, _ = super().pose_task(rng)
+            return prompt, lambda: ge.Task(prompt=prompt + "!", answer="yes")
+
+    with pytest.raises(RuntimeError, match="another prompt"):
+        Drifting().reset(seed=0)
+
+
+#: A digest of (prompt, answer, reference) for seeds 0, 7 and 123 on both splits, at the default
+#: settings and at every difficulty level. Task generation may be refactored or sped up, but a
+#: seed must keep yielding the same task on each split: a changed digest needs a version bump.
+PINNED_TASKS = {
+    "grpo_gym/Arithmetic-v0": "03f26ae800371d4e",
+    "grpo_gym/ArithmeticEasy-v0": "41f57f285b3247c0",
+    "grpo_gym/Fractions-v0": "45f3a20e10cffe51",
+    "grpo_gym/LinearEquation-v0": "5260f4100cea0acc",
+    "grpo_gym/PolynomialRoots-v0": "8b43f109f5b626ea",
+    "grpo_gym/Simplify-v0": "11df3f248bbc3628",
+    "grpo_gym/Expand-v0": "42d54ae2f2fe63b3",
+    "grpo_gym/Factor-v0": "9cf3a1f7d40fc885",
+    "grpo_gym/Derivative-v0": "1ad16e288d71a4e4",
+    "grpo_gym/MathDataset-v0": "131a275cfb963ef4",
+    "grpo_gym/MultiTurnMath-v0": "92c793a3606abeeb",
+    "grpo_gym/AnswerTags-v0": "2ac9087934d612b4",
+    "grpo_gym/JsonObject-v0": "4f474c25a031845c",
+    "grpo_gym/BulletList-v0": "3e60def28965f659",
+    "grpo_gym/WordCount-v0": "f7c8f55096890ddb",
+    "grpo_gym/Lowercase-v0": "4b168f5870184b26",
+    "grpo_gym/Uppercase-v0": "68e3f257c0d447f1",
+    "grpo_gym/Sections-v0": "ff2a43641ee02816",
+    "grpo_gym/Keywords-v0": "9998d0b7647c7471",
+    "grpo_gym/KeywordFrequency-v0": "9efd35b5faf19e4c",
+    "grpo_gym/ForbiddenWords-v0": "a1a1bbca21d79211",
+    "grpo_gym/Instructions-v0": "cf3686421b78b9e0",
+    "grpo_gym/InstructionsPartial-v0": "cf3686421b78b9e0",
+}
+
+
+def _task_digest(env_id: str) -> str:
+    env = gym.make(env_id).unwrapped
+    digest = hashlib.blake2b(digest_size=8)
+    for level in [None, *range(len(env.difficulty_levels))]:
+        if level is not None:
+            env.set_difficulty(level)
+        for seed in (0, 7, 123):
+            for split in ("train", "test"):
+                prompt, info = env.reset(seed=seed, options={"split": split})
+                row = [prompt, info["task"].answer, info["reference"]]
+                digest.update(json.dumps(row).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("env_id", sorted(PINNED_TASKS))
+def test_each_seed_keeps_its_task_on_both_splits(env_id: str) -> None:
+    assert _task_digest(env_id) == PINNED_TASKS[env_id]

@@ -28,20 +28,46 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(out)
     ids = {r["id"] for r in rows}
     assert code == 0 and {r.id for r in ge.list_envs()} == ids
-    assert set(rows[0]) == {"id", "description", "reward_kind", "multi_turn", "version", "entry_point", "source"}
+    assert set(rows[0]) == {
+        "id",
+        "description",
+        "reward_kind",
+        "multi_turn",
+        "version",
+        "entry_point",
+        "source",
+    }
 
 
 def test_show_prints_prompts_and_references(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "envs", "show", "Arithmetic-v0", "--seed", "5", "--n", "2", "--split", "test",
-                       "--kwarg", "digits=1", "--kwarg", "ops=+")
+    code, out, _ = run(
+        capsys,
+        "envs",
+        "show",
+        "Arithmetic-v0",
+        "--seed",
+        "5",
+        "--n",
+        "2",
+        "--split",
+        "test",
+        "--kwarg",
+        "digits=1",
+        "--kwarg",
+        "ops=+",
+    )
     assert code == 0
-    assert out.count("PROMPT:") == 2 and out.count("REFERENCE:") == 2 and "seed=6  split=test" in out
+    assert (
+        out.count("PROMPT:") == 2 and out.count("REFERENCE:") == 2 and "seed=6  split=test" in out
+    )
     env = gym.make("grpo_gym/Arithmetic-v0", digits=1, ops="+").unwrapped
     prompt, info = env.reset(seed=5, options={"split": "test"})
     assert f"PROMPT:    {prompt}" in out and f"REFERENCE: {info['reference']}" in out
 
 
-def test_unknown_id_is_a_one_line_error_with_close_matches(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_id_is_a_one_line_error_with_close_matches(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, out, err = run(capsys, "envs", "show", "grpo_gym/Fractons-v0")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "unknown env id" in err and "grpo_gym/Fractions-v0" in err
@@ -55,7 +81,9 @@ def test_bad_kwarg_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_check_passes_on_builtin_envs(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "envs", "check", "ArithmeticEasy-v0", "grpo_gym/Factor-v0", "--n", "2")
+    code, out, _ = run(
+        capsys, "envs", "check", "ArithmeticEasy-v0", "grpo_gym/Factor-v0", "--n", "2"
+    )
     assert code == 0, out
     assert out.count("ok  ") == 8 and "2 env(s) checked, 0 failure(s)" in out
 
@@ -84,5 +112,10 @@ def test_check_fails_with_nonzero_exit(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_console_script_and_module_entry() -> None:
-    proc = subprocess.run([sys.executable, "-m", "grpo_gym.envs.cli", "envs", "list"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grpo_gym.envs.cli", "envs", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "grpo_gym/Arithmetic-v0" in proc.stdout

@@ -39,7 +39,10 @@ def _int_eval(expr: str) -> int:
 
 
 # ---- Arithmetic --------------------------------------------------------------------------------
-@pytest.mark.parametrize("settings", [{}, {"brackets": False}, {"negatives": True, "terms": 4}, {"digits": 3, "ops": "*"}])
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"brackets": False}, {"negatives": True, "terms": 4}, {"digits": 3, "ops": "*"}],
+)
 def test_arithmetic_answer_is_the_value(settings: dict) -> None:
     env = gym.make("grpo_gym/Arithmetic-v0", **settings).unwrapped
     for seed in range(30):
@@ -50,11 +53,15 @@ def test_arithmetic_answer_is_the_value(settings: dict) -> None:
 
 
 def test_demo_preset_is_single_digit_addition() -> None:
-    for env in (gym.make("grpo_gym/Arithmetic-v0", digits=1, ops="+", terms=2),
-                gym.make("grpo_gym/ArithmeticEasy-v0")):
+    for env in (
+        gym.make("grpo_gym/Arithmetic-v0", digits=1, ops="+", terms=2),
+        gym.make("grpo_gym/ArithmeticEasy-v0"),
+    ):
         for seed in range(20):
             prompt, info = env.reset(seed=seed)
-            assert re.fullmatch(r"Calculate \d \+ \d\. Put the final answer in \\boxed\{\}\.", prompt), prompt
+            assert re.fullmatch(
+                r"Calculate \d \+ \d\. Put the final answer in \\boxed\{\}\.", prompt
+            ), prompt
             _, reward, *_ = env.step(f"So the sum is \\boxed{{{info['task'].answer}}}.")
             assert reward == 1.0
 
@@ -95,8 +102,17 @@ def test_set_and_adjust_difficulty() -> None:
         env.configure(colour="red")
 
 
-@pytest.mark.parametrize("env_id", ["grpo_gym/Fractions-v0", "grpo_gym/LinearEquation-v0", "grpo_gym/PolynomialRoots-v0",
-                                    "grpo_gym/Expand-v0", "grpo_gym/Derivative-v0", "grpo_gym/MultiTurnMath-v0"])
+@pytest.mark.parametrize(
+    "env_id",
+    [
+        "grpo_gym/Fractions-v0",
+        "grpo_gym/LinearEquation-v0",
+        "grpo_gym/PolynomialRoots-v0",
+        "grpo_gym/Expand-v0",
+        "grpo_gym/Derivative-v0",
+        "grpo_gym/MultiTurnMath-v0",
+    ],
+)
 def test_every_level_generates_solvable_tasks(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     assert env.difficulty_levels
@@ -220,9 +236,47 @@ def test_derivative_rejects_derivative_notation() -> None:
     env, task = _task("grpo_gym/Derivative-v0", seed=2)
     assert env.score(f"f'(x) = \\boxed{{{task.answer}}}", task).score == 1.0
     assert env.score(f"\\boxed{{f'(x) = {task.answer}}}", task).score == 1.0
-    cheat = env.score(f"\\boxed{{\\frac{{d}}{{dx}}\\left({task.metadata['function']}\\right)}}", task)
+    cheat = env.score(
+        f"\\boxed{{\\frac{{d}}{{dx}}\\left({task.metadata['function']}\\right)}}", task
+    )
     assert cheat.score == 0.0 and "notation" in cheat.reason
     assert env.score(f"\\boxed{{{task.metadata['function']}}}", task).score == 0.0
+
+
+#: Exact prompts of seeds 0 and 7 on each split (the full suite is pinned in test_envs.py).
+PINNED_PROMPTS = {
+    ("grpo_gym/Derivative-v0", "train"): [
+        "Find the derivative of $f(x) = - 4 \\ln{\\left(x \\right)} + \\sin{\\left(2 x \\right)}$ with respect to x. Put the final answer in \\boxed{}.",
+        "Find the derivative of $f(x) = - 4 e^{x} + 4 \\ln{\\left(x \\right)}$ with respect to x. Put the final answer in \\boxed{}.",
+    ],
+    ("grpo_gym/Derivative-v0", "test"): [
+        "Find the derivative of $f(x) = - 2 x^{3} + 4 e^{3 x}$ with respect to x. Put the final answer in \\boxed{}.",
+        "Find the derivative of $f(x) = - 2 e^{2 x} + 5 \\ln{\\left(x \\right)}$ with respect to x. Put the final answer in \\boxed{}.",
+    ],
+    ("grpo_gym/Factor-v0", "train"): [
+        "Factor completely: $x^{2} + 10 x + 24$. Put the final answer in \\boxed{}.",
+        "Factor completely: $x^{2} - 10 x + 24$. Put the final answer in \\boxed{}.",
+    ],
+    ("grpo_gym/Factor-v0", "test"): [
+        "Factor completely: $x^{2} + x - 20$. Put the final answer in \\boxed{}.",
+        "Factor completely: $x^{2} + 4 x + 3$. Put the final answer in \\boxed{}.",
+    ],
+    ("grpo_gym/Simplify-v0", "train"): [
+        "Simplify $\\left(x + 2\\right) \\left(x + 4\\right) - \\left(x - 5\\right) \\left(x - 2\\right)$. Put the final answer in \\boxed{}.",
+        "Simplify $\\left(x - 5\\right) \\left(x + 6\\right) - \\left(x - 1\\right) \\left(x + 2\\right)$. Put the final answer in \\boxed{}.",
+    ],
+    ("grpo_gym/Simplify-v0", "test"): [
+        "Simplify $\\frac{x^{2} + 10 x + 24}{x + 4}$. Put the final answer in \\boxed{}.",
+        "Simplify $\\left(x - 5\\right) \\left(x + 2\\right) - \\left(x - 4\\right) \\left(x + 5\\right)$. Put the final answer in \\boxed{}.",
+    ],
+}
+
+
+@pytest.mark.parametrize(("env_id", "split"), sorted(PINNED_PROMPTS))
+def test_sympy_envs_keep_their_prompts(env_id: str, split: str) -> None:
+    env = gym.make(env_id)
+    prompts = [env.reset(seed=s, options={"split": split})[0] for s in (0, 7)]
+    assert prompts == PINNED_PROMPTS[env_id, split]
 
 
 # ---- MathDataset -------------------------------------------------------------------------------
@@ -273,12 +327,19 @@ def test_dataset_errors_name_the_file_and_line(tmp_path: Path) -> None:
 
 # ---- Multi-turn --------------------------------------------------------------------------------
 def test_multiturn_retries_with_decaying_reward() -> None:
-    env = gym.make("grpo_gym/MultiTurnMath-v0", inner="grpo_gym/Arithmetic-v0", max_turns=3, decay=0.5)
+    env = gym.make(
+        "grpo_gym/MultiTurnMath-v0", inner="grpo_gym/Arithmetic-v0", max_turns=3, decay=0.5
+    )
     prompt, info = env.reset(seed=4)
     answer = info["task"].answer
     assert "3 attempts" in prompt
     obs, reward, terminated, _, step_info = env.step("\\boxed{-99999}")
-    assert reward == 0.0 and not terminated and "2 attempts left" in obs and answer not in obs.split("Calculate")[0]
+    assert (
+        reward == 0.0
+        and not terminated
+        and "2 attempts left" in obs
+        and answer not in obs.split("Calculate")[0]
+    )
     obs, reward, terminated, _, step_info = env.step(f"\\boxed{{{answer}}}")
     assert reward == 0.5 and terminated and step_info["is_success"] and obs == ""
     assert step_info["components"]["attempt_discount"] == 0.5

@@ -22,7 +22,9 @@ class Parity(ge.TextEnv):
 
     def generate_task(self, rng):
         n = int(rng.integers(0, 10_000))
-        return ge.Task(prompt=f"Is {n} even? Answer yes or no.", answer="yes" if n % 2 == 0 else "no")
+        return ge.Task(
+            prompt=f"Is {n} even? Answer yes or no.", answer="yes" if n % 2 == 0 else "no"
+        )
 
     def score(self, reply, task):
         ok = reply.strip().lower().startswith(task.answer)
@@ -47,8 +49,13 @@ def test_register_and_make_a_user_env(parity_id: str) -> None:
     assert env.step(info["reference"])[1] == 1.0
     (record,) = [r for r in ge.list_envs() if r.id == parity_id]
     assert record == ge.EnvRecord(
-        id=parity_id, description="Parity, from a test", reward_kind="exact", multi_turn=False, version=0,
-        entry_point=f"{__name__}:Parity", source="user",
+        id=parity_id,
+        description="Parity, from a test",
+        reward_kind="exact",
+        multi_turn=False,
+        version=0,
+        entry_point=f"{__name__}:Parity",
+        source="user",
     )
 
 
@@ -72,11 +79,18 @@ def test_builtin_records() -> None:
     records = {r.id: r for r in ge.list_envs("grpo_gym")}
     assert {b.id for b in BUILTIN_ENVS} <= set(records)
     arith = records["grpo_gym/Arithmetic-v0"]
-    assert (arith.reward_kind, arith.multi_turn, arith.version, arith.source) == ("math", False, 0, "builtin")
+    assert (arith.reward_kind, arith.multi_turn, arith.version, arith.source) == (
+        "math",
+        False,
+        0,
+        "builtin",
+    )
     assert arith.entry_point == "grpo_gym.envs.arithmetic:Arithmetic"
     assert records["grpo_gym/MultiTurnMath-v0"].multi_turn
     assert all(r.description and "\n" not in r.description for r in records.values())
-    assert not any(r.id.startswith("CartPole") for r in ge.list_envs())  # Gymnasium's own envs are not text envs
+    assert not any(
+        r.id.startswith("CartPole") for r in ge.list_envs()
+    )  # Gymnasium's own envs are not text envs
 
 
 def test_every_builtin_class_documents_itself() -> None:
@@ -85,7 +99,13 @@ def test_every_builtin_class_documents_itself() -> None:
         module, _, name = cls.partition(":")
         doc = getattr(__import__(module, fromlist=[name]), name).__doc__ or ""
         if record.reward_kind == "math":
-            for section in ("## Description", "## Observation", "## Action", "## Reward", "## Version History"):
+            for section in (
+                "## Description",
+                "## Observation",
+                "## Action",
+                "## Reward",
+                "## Version History",
+            ):
                 assert section in doc, (record.id, section)
 
 
@@ -115,7 +135,11 @@ def test_custom_env_example_runs() -> None:
     assert env.unwrapped.score("I don't know.", info["task"]).score == 0.0
     assert namespace["Vowels"].description
     user_lines = [
-        line for line in (ROOT / "examples" / "custom_env.py").read_text().split('if __name__')[0].splitlines()
+        line
+        for line in (ROOT / "examples" / "custom_env.py")
+        .read_text()
+        .split("if __name__")[0]
+        .splitlines()
         if line.strip() and not line.strip().startswith(("#", '"""'))
     ]
     assert len(user_lines) <= 30
@@ -132,8 +156,13 @@ def _fake_distribution(root: Path, name: str, entry_value: str) -> None:
 
 
 def _run(code: str, path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(path), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(path), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_a_broken_plugin_warns_and_the_rest_still_loads(tmp_path: Path) -> None:
@@ -151,23 +180,51 @@ def test_a_broken_plugin_warns_and_the_rest_still_loads(tmp_path: Path) -> None:
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "PluginWarning" in proc.stderr and "'broken_plugin'" in proc.stderr and "no_such_module_xyz" in proc.stderr
+    assert (
+        "PluginWarning" in proc.stderr
+        and "'broken_plugin'" in proc.stderr
+        and "no_such_module_xyz" in proc.stderr
+    )
     assert proc.stdout.strip() == "plugin:module_plugin"
 
 
 def test_example_plugin_package_appears_in_envs_list(tmp_path: Path) -> None:
     target = tmp_path / "site"
     pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "--quiet",
-         "--target", str(target), str(ROOT / "examples" / "plugin_example")],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--quiet",
+            "--target",
+            str(target),
+            str(ROOT / "examples" / "plugin_example"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert pip.returncode == 0, pip.stderr
-    proc = _run("import sys; from grpo_gym.cli import main; sys.exit(main(['envs', 'list']))", target)
+    proc = _run(
+        "import sys; from grpo_gym.cli import main; sys.exit(main(['envs', 'list']))", target
+    )
     assert proc.returncode == 0, proc.stderr
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("plugin_example/Reverse-v0"))
     assert "Write a word backwards" in line
-    check = _run("import sys; from grpo_gym.cli import main; sys.exit(main(['envs', 'check', 'plugin_example/Reverse-v0']))", target)
+    check = _run(
+        "import sys; from grpo_gym.cli import main; sys.exit(main(['envs', 'check', 'plugin_example/Reverse-v0']))",
+        target,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     # without the target dir on the path the plugin is absent
-    assert "plugin_example" not in _run("import grpo_gym.envs as ge; print([r.id for r in ge.list_envs()])", tmp_path).stdout
+    assert (
+        "plugin_example"
+        not in _run(
+            "import grpo_gym.envs as ge; print([r.id for r in ge.list_envs()])", tmp_path
+        ).stdout
+    )
