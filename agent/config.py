@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .loss import AdvantageScale, LossType, RatioLevel
-from .sampling import SamplingConfig
+from .sampling import PREPACK_HELP, STATIC_CACHE_HELP, SamplingConfig
 
 
 def _h(text: str) -> dict[str, str]:
@@ -59,6 +59,9 @@ class GRPOConfig:
     device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
     threads: int = field(default=0, metadata=_h("CPU threads for torch (0 = torch's default)"))
     dtype: str = field(default="auto", metadata=_h("auto (bf16 autocast on CUDA, fp32 on CPU), float32, bfloat16"))
+    cpu_prepack: bool = field(default=True, metadata=_h(PREPACK_HELP))
+    static_cache: bool = field(default=False, metadata=_h(STATIC_CACHE_HELP))
+    keep_cpu_memory: bool = field(default=True, metadata=_h("CPU: keep freed memory for reuse instead of page-faulting big tensors in each step (faster; resident memory stays at its peak)"))
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))
     output_dir: str = field(default="runs/grpo", metadata=_h("checkpoints, metrics.jsonl, samples.jsonl"))
     save_every: int = field(default=0, metadata=_h("checkpoint every N steps (0 = at the end only)"))
@@ -107,7 +110,7 @@ class GRPOConfig:
             bad("dtype float16 trains without loss scaling and underflows: use bfloat16 (autocast over fp32 weights) or float32")
         if self.dtype not in ("auto", "float32", "bfloat16", "fp32", "bf16"):
             bad(f"dtype {self.dtype!r}: use auto, float32 or bfloat16")
-        SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)
+        self.sampling()  # validates the sampling fields
 
     def parsed_env_kwargs(self) -> dict[str, dict[str, Any]]:
         """``env_kwargs`` as {env_id: kwargs}."""
@@ -128,7 +131,7 @@ class GRPOConfig:
         return {self.env[0]: data}
 
     def sampling(self) -> SamplingConfig:
-        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)
+        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k, self.cpu_prepack, self.static_cache)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -29,7 +29,7 @@ from .model import DEFAULT_MODEL
 from .passk import default_ks, mean_stderr, pass_at_k
 from .report import EnvResult, EvalReport, ModelInfo, Provenance, SampleRecord, format_summary
 from .rollout import EnvPool, Episode, PromptRequest, collect
-from .sampling import HFSampler, Policy, SamplingConfig
+from .sampling import PREPACK_HELP, STATIC_CACHE_HELP, HFSampler, Policy, SamplingConfig
 
 __all__ = ["EvalConfig", "EvalReport", "evaluate", "format_summary", "problem_seeds", "resolve_env_ids"]
 
@@ -56,6 +56,8 @@ class EvalConfig:
     batch_size: int = field(default=16, metadata=_h("problems per batched generate call (x n replies)"))
     device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
     dtype: str = field(default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16"))
+    cpu_prepack: bool = field(default=True, metadata=_h(PREPACK_HELP))
+    static_cache: bool = field(default=False, metadata=_h(STATIC_CACHE_HELP))
     json_out: str | None = field(default=None, metadata=_h("write the JSON report (results + provenance) here"))
     md_out: str | None = field(default=None, metadata=_h("write the Markdown report here (plots go beside it)"))
     samples_out: str | None = field(default=None, metadata=_h("write every sample (prompt, reply, reward, pass) as JSONL here"))
@@ -71,7 +73,7 @@ class EvalConfig:
         for name in ("problems", "n", "batch_size", "max_new_tokens"):
             if getattr(self, name) < 1:
                 fail(f"{name} must be >= 1, got {getattr(self, name)}")
-        SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)  # validates sampling
+        self.sampling()  # validates the sampling fields
         if isinstance(self.env, str):
             object.__setattr__(self, "env", tuple(e.strip() for e in self.env.split(",") if e.strip()))
         object.__setattr__(self, "k", tuple(self.k))
@@ -96,7 +98,7 @@ class EvalConfig:
         return tuple(sorted({k for k in self.k if k <= self.n})) or (1,)
 
     def sampling(self) -> SamplingConfig:
-        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k)
+        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k, self.cpu_prepack, self.static_cache)
 
 
 def problem_seeds(seed: int, problems: int) -> list[int]:

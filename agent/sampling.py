@@ -7,12 +7,22 @@ is the transformers one and also returns the token tensors the trainer needs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
 from torch import Tensor
+
+from .prepack import linear_weight_bytes, prepacked_linears
+
+PREPACK_HELP = "CPU float32: generate with oneDNN-prepacked weights (decoding about a quarter faster; one extra copy of the weights while generating)"
+STATIC_CACHE_HELP = ("preallocated (static) KV cache; on CUDA transformers then compiles the decoding step "
+                     "(the first call is slow; prompts are left-padded to multiples of 64 tokens so shapes repeat)")
+STATIC_PAD_MULTIPLE = 64
+MIN_PREPACK_TOKENS = 8  # below this, packing the weights costs more than it saves
+MIN_PREPACK_BYTES = 32 << 20  # smaller models stay in cache: packing only adds per-call overhead
 
 Message = dict[str, str]  # {"role": ..., "content": ...}, the chat-template format
 Conversation = list[Message]
@@ -32,6 +42,8 @@ class SamplingConfig:
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature; 0 = greedy"})
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling threshold (1 = off)"})
     top_k: int = field(default=0, metadata={"help": "top-k sampling (0 = off)"})
+    cpu_prepack: bool = field(default=True, metadata={"help": PREPACK_HELP})
+    static_cache: bool = field(default=False, metadata={"help": STATIC_CACHE_HELP})
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -105,10 +117,11 @@ class HFSampler:
         """Sample ``n`` replies to each conversation in one batched ``generate`` call."""
         device = next(self.model.parameters()).device
         texts = self.render(conversations)
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        cfg = self.config
+        pad_multiple = STATIC_PAD_MULTIPLE if cfg.static_cache else None  # same cache shape call after call
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, pad_to_multiple_of=pad_multiple, add_special_tokens=False)
         prompt_ids = enc["input_ids"].repeat_interleave(n, dim=0).to(device)  # [N, P]
         prompt_mask = enc["attention_mask"].repeat_interleave(n, dim=0).to(device)  # [N, P]
-        cfg = self.config
         greedy = cfg.temperature == 0
         kwargs = dict(
             max_new_tokens=cfg.max_new_tokens,
@@ -116,15 +129,20 @@ class HFSampler:
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.eos_ids,
         )
+        if cfg.static_cache:
+            kwargs["cache_implementation"] = "static"
         if not greedy:
             kwargs.update(temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         was_training = self.model.training
         self.model.eval()
-        if n > 1 and prompt_ids.shape[1] > 1:  # prefill each distinct prompt once, share its KV cache
-            kwargs.update(self._shared_prefill(enc["input_ids"].to(device), enc["attention_mask"].to(device), n))
-        out = self.model.generate(input_ids=prompt_ids, attention_mask=prompt_mask, **kwargs)  # [N, P+T]
+        prepack = (cfg.cpu_prepack and device.type == "cpu" and cfg.max_new_tokens >= MIN_PREPACK_TOKENS
+                   and linear_weight_bytes(self.model) >= MIN_PREPACK_BYTES)
+        with prepacked_linears(self.model, rows=len(prompt_ids)) if prepack else contextlib.nullcontext():
+            if n > 1 and prompt_ids.shape[1] > 1 and not cfg.static_cache:  # prefill each distinct prompt once, share its KV cache
+                kwargs.update(self._shared_prefill(enc["input_ids"].to(device), enc["attention_mask"].to(device), n))
+            out = self.model.generate(input_ids=prompt_ids, attention_mask=prompt_mask, **kwargs)  # [N, P+T]
         self.model.train(was_training)
         completion_ids = out[:, prompt_ids.shape[1] :]  # [N, T]
         mask, truncated = completion_mask(completion_ids, self.eos_ids)

@@ -16,7 +16,8 @@ What it does
       folder) and ``smollm2`` (the cached save_pretrained folder ``~/.cache/grpo_gym/smollm2-135m``
       that ``load_policy("smollm2-135m")`` makes). Both sides load the model from that folder.
     * Identical settings on both sides: B prompts per step, G replies each, max new tokens,
-      temperature 1, top_p 1, top_k 0, beta, mu (TRL: num_iterations), lr, AdamW (torch), constant
+      temperature 1, top_p 1, top_k 0, beta, mu (TRL: num_iterations), lr, fused AdamW (grpo-gym's
+      optimizer; TRL: ``optim="adamw_torch_fused"``, transformers' default with torch >= 2.8), constant
       schedule, grad clip 1.0, loss "grpo" with group std scaling, fp32 on CPU, no vLLM, one
       forward/backward over all B*G sequences (grpo-gym micro_batch_size = TRL per-device batch
       = B*G). TRL's KL bias correction is switched off so both use the plain k3 KL estimator.
@@ -72,7 +73,7 @@ CONFIGS: dict[str, dict] = {
     "tiny": dict(env="grpo_gym_test/Letter-v0", B=4, G=8, max_new_tokens=32, warmup=2, steps=8,
                  beta=0.04, mu=1, lr=1e-5, seed=0),
     # SmolLM2-135M-Instruct: measures the real compute split
-    "smollm2": dict(env="grpo_gym/ArithmeticEasy-v0", B=2, G=4, max_new_tokens=32, warmup=2, steps=3,
+    "smollm2": dict(env="grpo_gym/ArithmeticEasy-v0", B=2, G=4, max_new_tokens=32, warmup=2, steps=4,
                     beta=0.04, mu=1, lr=1e-5, seed=0),
 }
 PHASES = ("generate", "hf_generate", "score", "reference", "old_logp", "policy_fwd", "backward", "optimizer")
@@ -249,7 +250,7 @@ def worker_trl(spec: dict, tm: Timers) -> dict:
         output_dir=out_dir, max_steps=n, per_device_train_batch_size=N, gradient_accumulation_steps=1,
         num_generations=spec["G"], max_completion_length=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
         beta=spec["beta"], num_iterations=spec["mu"], learning_rate=spec["lr"], lr_scheduler_type="constant",
-        warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0, optim="adamw_torch", loss_type="grpo",
+        warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0, optim="adamw_torch_fused", loss_type="grpo",
         scale_rewards="group", epsilon=0.2, use_bias_correction_kl=False, mask_truncated_completions=False,
         use_cpu=True, bf16=False, fp16=False, use_vllm=False, shuffle_dataset=False, seed=spec["seed"],
         logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True, log_completions=False,

@@ -231,3 +231,33 @@ def test_shared_prefill_samples_exactly_what_plain_generate_samples(tiny_policy)
     P = enc["input_ids"].shape[1]
     m = via_sampler.completion_mask.bool()
     assert torch.equal(via_sampler.completion_ids[m], plain.sequences[:, P:][m])
+
+
+def test_optimizer_is_fused_adamw_and_steps_like_the_plain_one(tiny_policy) -> None:
+    from grpo_gym.agent.trainer import make_optimizer
+
+    model, _ = tiny_policy
+    cfg = GRPOConfig(env=("grpo_gym_test/Letter-v0",), lr=1e-2, weight_decay=0.1)
+    fused = make_optimizer(model, cfg)
+    assert fused.defaults["fused"] is True
+    twin = [p.detach().clone().requires_grad_() for p in model.parameters()]
+    plain = torch.optim.AdamW(twin, lr=1e-2, weight_decay=0.1)
+    for step in range(3):
+        for p, q in zip(model.parameters(), twin, strict=True):
+            g = torch.randn_like(p, generator=torch.Generator().manual_seed(step))
+            p.grad, q.grad = g.clone(), g.clone()
+        fused.step()
+        plain.step()
+    for p, q in zip(model.parameters(), twin, strict=True):
+        assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_keep_freed_memory_applies_on_glibc() -> None:
+    import platform
+
+    from grpo_gym.agent.cpu_memory import keep_freed_memory
+
+    applied = keep_freed_memory()
+    assert isinstance(applied, bool)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied

@@ -1,0 +1,89 @@
+"""Sampling fast paths: oneDNN-prepacked CPU weights and the static KV cache give the same samples."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from grpo_gym.agent.prepack import prepack_available, prepacked_linears
+from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+
+needs_onednn = pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="torch built without oneDNN")
+
+
+def _linears(model: torch.nn.Module) -> list[torch.nn.Linear]:
+    return [m for m in model.modules() if type(m) is torch.nn.Linear]
+
+
+@needs_onednn
+def test_packed_forward_matches_and_is_undone(tiny_policy) -> None:
+    model, tok = tiny_policy
+    ids = tok(["hello there", "x"], return_tensors="pt", padding=True)
+    with torch.no_grad():
+        want = model(**ids).logits
+        assert prepack_available()
+        with prepacked_linears(model, rows=2) as switched:
+            assert switched == len(_linears(model)) > 0
+            assert all("forward" in m.__dict__ for m in _linears(model))
+            got = model(**ids).logits
+        assert not any("forward" in m.__dict__ for m in _linears(model))
+        again = model(**ids).logits
+    assert torch.allclose(got, want, atol=1e-4)
+    assert torch.equal(again, want)
+
+
+@needs_onednn
+def test_restored_after_an_error_and_hooked_layers_are_left_alone(tiny_policy) -> None:
+    model, _ = tiny_policy
+    hooked = _linears(model)[0]
+    hooked.forward = lambda x: torch.nn.Linear.forward(hooked, x)  # as an accelerate hook would
+    with pytest.raises(RuntimeError, match="boom"), prepacked_linears(model, rows=4) as switched:
+        assert switched == len(_linears(model)) - 1
+        raise RuntimeError("boom")
+    assert [("forward" in m.__dict__) for m in _linears(model)] == [m is hooked for m in _linears(model)]
+
+
+def test_non_float32_weights_keep_the_plain_path(tiny_policy) -> None:
+    model, _ = tiny_policy
+    with prepacked_linears(model.to(torch.bfloat16), rows=4) as switched:
+        assert switched == 0
+
+
+def test_sampler_draws_the_same_replies_with_and_without_packing(tiny_policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grpo_gym.agent import prepack, sampling
+
+    model, tok = tiny_policy
+    assert prepack.linear_weight_bytes(model) < sampling.MIN_PREPACK_BYTES  # the tiny model is not packed by default...
+    monkeypatch.setattr(sampling, "MIN_PREPACK_BYTES", 0)  # ...so force it here
+    calls: list[int] = []
+    real = sampling.prepacked_linears
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sampling, "prepacked_linears", spy)
+    cfg = SamplingConfig(max_new_tokens=12, temperature=1.0)
+    convs = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a longer prompt than that"}]]
+    out = {}
+    for packed in (True, False):
+        torch.manual_seed(0)
+        out[packed] = HFSampler(model, tok, dataclasses.replace(cfg, cpu_prepack=packed)).generate(convs, n=3)
+    assert calls == [1]  # packed once: for cpu_prepack=True only
+    assert out[True].texts == out[False].texts
+    assert torch.equal(out[True].completion_ids, out[False].completion_ids)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_static_cache_samples_what_the_dynamic_cache_samples(tiny_policy, temperature: float) -> None:
+    """The static-cache path (compiled on CUDA) pads prompts to a multiple of 64 and skips the shared prefill."""
+    model, tok = tiny_policy
+    convs = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a longer prompt than that"}]]
+    out = {}
+    for static in (False, True):
+        torch.manual_seed(0)
+        cfg = SamplingConfig(max_new_tokens=10, temperature=temperature, static_cache=static)
+        out[static] = HFSampler(model, tok, cfg).generate(convs, n=2 if temperature else 1)
+    assert out[True].prompt_ids.shape[1] % 64 == 0 and out[False].prompt_ids.shape[1] % 64 != 0
+    assert out[True].texts == out[False].texts
