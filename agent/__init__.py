@@ -4,6 +4,11 @@ Where a prompt becomes an update, in a few hops:
     rollout.prompt_stream -> sampling.HFSampler.generate -> rollout.collect (env.step rewards)
     -> loss.group_advantages -> batch.micro_batches -> logprobs.completion_logprobs
     -> loss.grpo_loss -> trainer.optimise
+
+CPU speed-ups, each a small module with its measurement in the docstring: prepack (oneDNN-packed
+weights while generating), cpu_memory (reuse freed memory instead of page-faulting big tensors),
+and in logprobs the LM head on real completion tokens only, shared prompts and a sparse
+tied-embedding gradient.
 """
 
 from .config import PRESETS, GRPOConfig

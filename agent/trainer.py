@@ -258,7 +258,8 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
+        enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable  # renamed in transformers 5
+        enable()
         model.config.use_cache = False
     reference = None
     if cfg.beta > 0:

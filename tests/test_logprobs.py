@@ -126,3 +126,17 @@ def test_selective_log_softmax_chunks_and_no_grad_path() -> None:
             got, e = logprobs.selective_log_softmax(logits, labels, chunk_rows=rows, with_entropy=ent)
             assert got.shape == (5, 3) and torch.allclose(got, want, atol=1e-6)
             assert torch.all(e == 0) != ent
+
+
+def test_gradient_checkpointing_takes_the_full_forward_with_equal_gradients() -> None:
+    model = _model(True)
+    ids, attn, weights, T = _batch()
+    real = attn[:, -T:].float()
+    model.train()
+    want, want_grads = _value_and_grads(lambda: _naive(model, ids, attn, T, 1.0), model, weights, real)
+    (getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable)()
+    got, got_grads = _value_and_grads(lambda: completion_logprobs(model, ids, attn, T)[0], model, weights, real)
+    m = real.bool()
+    assert torch.allclose(got[m], want[m], atol=1e-5)
+    for name, g in want_grads.items():
+        assert torch.allclose(got_grads[name], g, atol=1e-5), name

@@ -261,3 +261,9 @@ def test_keep_freed_memory_applies_on_glibc() -> None:
     assert isinstance(applied, bool)
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert applied
+
+
+def test_gradient_checkpointing_run_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
+    res = train(tiny_cfg(tiny_model_dir, tmp_path / "run", steps=1, gradient_checkpointing=True), echo=lambda s: None)
+    m = res.history[0]
+    assert m["grad_norm"] > 0 and torch.isfinite(torch.tensor(m["loss"]))
