@@ -15,14 +15,13 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
-from .prepack import linear_weight_bytes, prepacked_linears
+from .prepack import prepacked_linears, worth_prepacking
 
 PREPACK_HELP = "CPU float32: generate with oneDNN-prepacked weights (decoding about a quarter faster; one extra copy of the weights while generating)"
 STATIC_CACHE_HELP = ("preallocated (static) KV cache; on CUDA transformers then compiles the decoding step "
                      "(the first call is slow; prompts are left-padded to multiples of 64 tokens so shapes repeat)")
 STATIC_PAD_MULTIPLE = 64
 MIN_PREPACK_TOKENS = 8  # below this, packing the weights costs more than it saves
-MIN_PREPACK_BYTES = 32 << 20  # smaller models stay in cache: packing only adds per-call overhead
 
 Message = dict[str, str]  # {"role": ..., "content": ...}, the chat-template format
 Conversation = list[Message]
@@ -137,8 +136,7 @@ class HFSampler:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         was_training = self.model.training
         self.model.eval()
-        prepack = (cfg.cpu_prepack and device.type == "cpu" and cfg.max_new_tokens >= MIN_PREPACK_TOKENS
-                   and linear_weight_bytes(self.model) >= MIN_PREPACK_BYTES)
+        prepack = cfg.cpu_prepack and cfg.max_new_tokens >= MIN_PREPACK_TOKENS and worth_prepacking(self.model)
         with prepacked_linears(self.model, rows=len(prompt_ids)) if prepack else contextlib.nullcontext():
             if n > 1 and prompt_ids.shape[1] > 1 and not cfg.static_cache:  # prefill each distinct prompt once, share its KV cache
                 kwargs.update(self._shared_prefill(enc["input_ids"].to(device), enc["attention_mask"].to(device), n))

@@ -44,6 +44,7 @@ from .evaluate import evaluate
 from .logprobs import completion_logprobs
 from .loss import group_advantages, grpo_loss, zero_std_groups
 from .model import default_device, load_policy
+from .prepack import prepacked_linears, worth_prepacking
 from .report import EvalReport, format_summary
 from .rollout import EnvPool, Rollout, collect, prompt_stream
 from .sampling import HFSampler
@@ -270,6 +271,14 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         else:
             reference = copy.deepcopy(model)
         reference.eval().requires_grad_(False)
+    ref_pack = contextlib.ExitStack()  # CPU: the frozen reference runs on packed weights (agent/prepack.py)
+
+    def pack_reference() -> None:
+        ref_pack.close()  # packed copies of the old weights are dropped first
+        if reference is not None and cfg.cpu_prepack and worth_prepacking(reference):
+            ref_pack.enter_context(prepacked_linears(reference, rows=cfg.micro_batch_size))
+
+    pack_reference()
 
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, cfg.steps * cfg.mu)
@@ -319,6 +328,7 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
                 m["difficulty"] = _curriculum(envs, [*result.history, m][-cfg.curriculum_every :])
             if cfg.ref_sync_every and reference is not None and (step + 1) % cfg.ref_sync_every == 0:
                 reference.load_state_dict(model.state_dict())
+                pack_reference()
             if cfg.eval_every and (step + 1) % cfg.eval_every == 0 and step + 1 < cfg.steps:
                 ev = _evaluate(cfg, model, tokenizer, eval_envs)
                 m["eval"] = {f"pass@1/{r.env_id}": r.pass_at_k[1] for r in ev.results}
@@ -341,6 +351,7 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
             if cfg.save_every and (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
                 last_ckpt = _save(cfg, out, step + 1, model, tokenizer, optimizer, scheduler, reference, envs)
     finally:
+        ref_pack.close()
         bar.close()
         metrics_f.close()
         if tb is not None:

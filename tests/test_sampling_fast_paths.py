@@ -54,8 +54,8 @@ def test_sampler_draws_the_same_replies_with_and_without_packing(tiny_policy, mo
     from grpo_gym.agent import prepack, sampling
 
     model, tok = tiny_policy
-    assert prepack.linear_weight_bytes(model) < sampling.MIN_PREPACK_BYTES  # the tiny model is not packed by default...
-    monkeypatch.setattr(sampling, "MIN_PREPACK_BYTES", 0)  # ...so force it here
+    assert not prepack.worth_prepacking(model)  # the tiny model is not packed by default...
+    monkeypatch.setattr(prepack, "MIN_PREPACK_BYTES", 0)  # ...so force it here
     calls: list[int] = []
     real = sampling.prepacked_linears
 
@@ -87,3 +87,31 @@ def test_static_cache_samples_what_the_dynamic_cache_samples(tiny_policy, temper
         out[static] = HFSampler(model, tok, cfg).generate(convs, n=2 if temperature else 1)
     assert out[True].prompt_ids.shape[1] % 64 == 0 and out[False].prompt_ids.shape[1] % 64 != 0
     assert out[True].texts == out[False].texts
+
+
+@needs_onednn
+def test_trainer_repacks_the_reference_after_a_sync(tiny_model_dir, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Synced every step, the reference equals the policy at each KL estimate: KL ~ 0 (stale packs would give KL > 0)."""
+    from grpo_gym.agent import prepack
+    from grpo_gym.agent.config import GRPOConfig
+    from grpo_gym.agent.trainer import train
+
+    import tests.fixture_envs  # noqa: F401  (registers grpo_gym_test/* envs)
+
+    monkeypatch.setattr(prepack, "MIN_PREPACK_BYTES", 0)
+    packs: list[int] = []
+    real = prepack.prepacked_linears
+
+    def spy(model, rows):
+        packs.append(rows)
+        return real(model, rows)
+
+    monkeypatch.setattr("grpo_gym.agent.trainer.prepacked_linears", spy)
+    kl = {}
+    for packed in (True, False):
+        cfg = GRPOConfig(model=str(tiny_model_dir), env=("grpo_gym_test/Letter-v0",), steps=3, prompts_per_step=2, group_size=4,
+                         max_new_tokens=12, lr=1e-2, beta=0.1, ref_sync_every=1, device="cpu", cpu_prepack=packed,
+                         output_dir=str(tmp_path / str(packed)), eval_before_after=False, progress=False, micro_batch_size=4)
+        kl[packed] = [m["kl"] for m in train(cfg, echo=lambda s: None).history]
+    assert len(packs) == 1 + 3  # once at the start, again after each of the 3 syncs
+    assert max(abs(k) for k in kl[True] + kl[False]) < 1e-6
