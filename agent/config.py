@@ -131,7 +131,7 @@ class GRPOConfig:
         return {self.env[0]: data}
 
     def sampling(self) -> SamplingConfig:
-        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k, self.cpu_prepack, self.static_cache)
+        return SamplingConfig.of(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -98,7 +98,7 @@ class EvalConfig:
         return tuple(sorted({k for k in self.k if k <= self.n})) or (1,)
 
     def sampling(self) -> SamplingConfig:
-        return SamplingConfig(self.max_new_tokens, self.temperature, self.top_p, self.top_k, self.cpu_prepack, self.static_cache)
+        return SamplingConfig.of(self)
 
 
 def problem_seeds(seed: int, problems: int) -> list[int]:

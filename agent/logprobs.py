@@ -127,7 +127,11 @@ def _cache_kwarg_of(cls: type) -> str:
 
 
 def _split_head(model: nn.Module) -> tuple[nn.Module, nn.Linear] | None:
-    """(decoder, lm_head) when logits are exactly ``lm_head(decoder(...).last_hidden_state)``."""
+    """(decoder, lm_head) when logits are exactly ``lm_head(decoder(...).last_hidden_state)``.
+
+    The head has no bias, so ``lm_head(h) / t == lm_head(h / t)``: temperature scales D numbers
+    per token instead of V.
+    """
     if not SPLIT_HEAD or getattr(getattr(model, "config", None), "model_type", None) not in PLAIN_HEAD_MODELS:
         return None
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
@@ -135,7 +139,7 @@ def _split_head(model: nn.Module) -> tuple[nn.Module, nn.Linear] | None:
         decoder = model.get_decoder()
     except (AttributeError, ValueError):
         return None
-    if not isinstance(head, nn.Linear) or decoder is None or decoder is model:
+    if not isinstance(head, nn.Linear) or head.bias is not None or decoder is None or decoder is model:
         return None
     return decoder, head
 
@@ -237,10 +241,7 @@ def completion_logprobs(
     states = _completion_states(decoder, model, input_ids, attention_mask, T, hidden=True)  # [N, T, D]
     real = attention_mask[:, -T:].bool()  # [N, T]
     picked = states[real]  # [M, D]: only real completion tokens reach the head
-    if head.bias is None:  # lm_head(h) / t == lm_head(h / t): scale M*D numbers, not M*V
-        logits = head(picked / temperature if temperature != 1.0 else picked)  # [M, V]
-    else:
-        logits = head(picked) / temperature if temperature != 1.0 else head(picked)
+    logits = head(picked / temperature if temperature != 1.0 else picked)  # [M, V] (bias-free head)
     logp, ent = selective_log_softmax(logits, labels[real], chunk_rows=256, with_entropy=with_entropy)  # [M]
     zeros = logp.new_zeros(real.shape)  # [N, T]
-    return zeros.masked_scatter(real, logp), zeros.detach().masked_scatter(real, ent.detach())
+    return zeros.masked_scatter(real, logp), zeros.masked_scatter(real, ent)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 import torch
@@ -17,7 +17,8 @@ from torch import Tensor
 
 from .prepack import prepacked_linears, worth_prepacking
 
-PREPACK_HELP = "CPU float32: generate with oneDNN-prepacked weights (decoding about a quarter faster; one extra copy of the weights while generating)"
+PREPACK_HELP = ("CPU float32: generate (and run the frozen reference) on oneDNN-prepacked weights: decoding about a "
+                "quarter faster; one extra copy of the policy's weights while generating and of the reference's for the run")
 STATIC_CACHE_HELP = ("preallocated (static) KV cache; on CUDA transformers then compiles the decoding step "
                      "(the first call is slow; prompts are left-padded to multiples of 64 tokens so shapes repeat)")
 STATIC_PAD_MULTIPLE = 64
@@ -43,6 +44,11 @@ class SamplingConfig:
     top_k: int = field(default=0, metadata={"help": "top-k sampling (0 = off)"})
     cpu_prepack: bool = field(default=True, metadata={"help": PREPACK_HELP})
     static_cache: bool = field(default=False, metadata={"help": STATIC_CACHE_HELP})
+
+    @classmethod
+    def of(cls, config: object) -> SamplingConfig:
+        """The sampling fields of a larger config (``GRPOConfig``, ``EvalConfig``), by name."""
+        return cls(**{f.name: getattr(config, f.name) for f in fields(cls)})
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:

@@ -9,8 +9,8 @@ Writes ``benchmarks/results/throughput-<device>.json`` (``--out`` to change) wit
   one reply each, exactly ``--new-tokens`` tokens per reply: EOS is suppressed so every run does
   the same work), with the dynamic KV cache ("eager") and with ``static_cache=True`` (on CUDA
   transformers compiles the decoding step; the first, compiling call is a warm-up and not timed).
-* **Training**: one GRPO update (policy log-prob forward with grad, backward, fused AdamW step)
-  on ``--train-rows`` sequences of prompt + ``--new-tokens`` completion tokens, bf16 autocast on
+* **Training**: one GRPO update through the trainer's own ``optimise`` (reference forward, policy
+  log-prob forward with grad, backward, clipping, fused AdamW step) on ``--train-rows`` sequences of prompt + ``--new-tokens`` completion tokens, bf16 autocast on
   CUDA, fp32 on CPU. Reports trained tokens/s, and model FLOPs utilisation
   ``6 * parameters * tokens / time / peak`` with ``--peak-tflops`` (989 = H100 SXM dense bf16;
   nothing is reported without a peak). Peak GPU memory covers policy + reference + optimizer.
@@ -25,10 +25,12 @@ import time
 from pathlib import Path
 
 import torch
-from grpo_gym.agent.logprobs import completion_logprobs
+from grpo_gym.agent.batch import MicroBatch
+from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.model import load_policy
 from grpo_gym.agent.rollout import EnvPool, prompt_stream
 from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+from grpo_gym.agent.trainer import make_optimizer, make_scheduler, optimise
 from machine import describe_machine  # benchmarks/machine.py, beside this script
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -69,24 +71,20 @@ def bench_generation(model, tok, device: str, batch: int, new_tokens: int, stati
 
 
 def bench_training(model, tok, device: str, rows: int, new_tokens: int, peak_tflops: float | None, repeats: int) -> dict:
+    """One ``trainer.optimise`` call (reference forward, policy forward/backward, clip, AdamW) per step."""
+    cfg = GRPOConfig(env=(ENV,), lr=1e-6, beta=0.04, micro_batch_size=rows, device=device, max_new_tokens=new_tokens)
     reference = copy.deepcopy(model).eval().requires_grad_(False)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6, fused=True)
-    convs = _conversations(max(rows // 8, 1))  # GRPO groups of 8 replies per prompt
+    optimizer = make_optimizer(model, cfg)
+    scheduler = make_scheduler(optimizer, cfg, repeats + 1)
+    convs = _conversations(-(-rows // 8))  # GRPO groups of 8 replies per prompt, enough for rows
     gen = HFSampler(model, tok, SamplingConfig(max_new_tokens=new_tokens, temperature=1.0)).generate(convs, n=8)
     ids, mask = gen.input_ids[:rows], gen.attention_mask[:rows]
     T = gen.completion_ids.shape[1]
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else torch.autocast("cpu", enabled=False)
+    batch = MicroBatch(ids, mask, mask[:, -T:].float(), torch.randn(len(ids)), T)
     params = sum(p.numel() for p in model.parameters())
 
     def step() -> None:
-        with torch.inference_mode(), autocast:
-            completion_logprobs(reference, ids, mask, T, with_entropy=False)
-        model.train()
-        with autocast:
-            logp, _ = completion_logprobs(model, ids, mask, T)
-        (-(logp * mask[:, -T:]).sum() / mask[:, -T:].sum()).backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        optimise(cfg, model, reference, optimizer, scheduler, [batch], device)
 
     step()  # warm-up
     if device.startswith("cuda"):
@@ -100,8 +98,8 @@ def bench_training(model, tok, device: str, rows: int, new_tokens: int, peak_tfl
         times.append(time.perf_counter() - t)
     tokens = int(mask.sum())  # prompt + completion tokens of the batch
     best = min(times)
-    out = {"rows": rows, "tokens": tokens, "parameters": params, "seconds": [round(t, 4) for t in times],
-           "tokens_per_s": tokens / best, "includes": "reference forward + policy forward/backward + AdamW step"}
+    out = {"rows": len(ids), "tokens": tokens, "parameters": params, "seconds": [round(t, 4) for t in times],
+           "tokens_per_s": tokens / best, "includes": "trainer.optimise: reference forward + policy forward/backward + clip + AdamW step"}
     if peak_tflops:
         out["mfu"] = 6 * params * tokens / best / (peak_tflops * 1e12)
         out["peak_tflops"] = peak_tflops

@@ -78,6 +78,9 @@ def test_every_path_matches_the_plain_forward(tied: bool, share: bool, split: bo
 
 def test_split_head_is_used_for_plain_llama_and_not_for_other_models() -> None:
     assert logprobs._split_head(_model(True)) is not None
+    biased = _model(False)
+    biased.lm_head = torch.nn.Linear(32, 97, bias=True)  # temperature cannot move inside the head
+    assert logprobs._split_head(biased) is None
     other = _model(True)
     other.config.model_type = "gemma2"  # soft-caps its logits: must go through its own forward
     assert logprobs._split_head(other) is None
