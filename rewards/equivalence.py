@@ -325,13 +325,8 @@ class _Comparer:
                 return False
             return self._proportional(ea, eb, positive=True)
         ca, cb = _as_interval(a), _as_interval(b)  # "-1 < x < 3" vs "|x - 1| < 2"
-        if (
-            ca is not None
-            and cb is not None
-            and self.equal(ca[0], cb[0])
-            and self.equal(ca[1], cb[1])
-        ):
-            return True
+        if ca is not None and cb is not None:  # decided: no set solver needed
+            return self.equal(ca[0], cb[0]) and self.equal(ca[1], cb[1])
         return self._as_sets_equal(a, b)
 
     def _relation_vs_value(self, rel: Any, value: Any) -> bool:
@@ -368,9 +363,9 @@ class _Comparer:
             and isinstance(r.lhs, sympy.Symbol)
         ):
             return r.lhs, r.rhs
-        chain = _chain_to_interval(r)
-        if chain is not None:
-            return chain
+        found = _as_interval(r)
+        if found is not None:
+            return found
         syms = getattr(r, "free_symbols", set())
         if len(syms) == 1:
             try:

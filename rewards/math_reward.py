@@ -162,4 +162,5 @@ def clear_math_caches(timeout: float = 30.0) -> None:
     """Empty the parse caches of this process and of every worker of the shared pool
     (for cold-cache measurements; correctness never depends on the caches)."""
     clear_parse_cache()
+    _gold.cache_clear()
     get_pool().run_on_all(clear_parse_cache, timeout=timeout)

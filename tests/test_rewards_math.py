@@ -338,6 +338,7 @@ def test_clear_math_caches_reaches_every_worker() -> None:
     assert verify(
         r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}", workers=2
     )  # the same 2-worker pool on any machine
+    assert sum(pool.run_on_all(mathparse.parse_cache_size, timeout=30)) > 0  # a worker parsed: there is something to clear
     clear_math_caches()
     assert pool.run_on_all(mathparse.parse_cache_size, timeout=30) == [0, 0]
     assert mathparse.parse_cache_size() == 0

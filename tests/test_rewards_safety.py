@@ -59,6 +59,7 @@ def _sleep_forever() -> None:
 
 def test_run_limited_times_out_and_pool_recovers() -> None:
     start = time.monotonic()
+    assert issubclass(CheckTimeout, TimeoutError)  # documented: `except TimeoutError` catches it
     with pytest.raises(CheckTimeout):
         run_limited(_sleep_forever, timeout=1.0)
     assert time.monotonic() - start < 1.0 + 1.0
