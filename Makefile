@@ -21,12 +21,13 @@ demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is repla
 	rm -rf runs/demo
 	$(VENV)/bin/grpo-gym train --preset demo --output-dir runs/demo
 
-test: setup
-	$(PY) -m ruff check .
+test: lint
 	$(PY) -m pytest -m "not gpu" $(PYTEST_ARGS)
 
-lint: setup
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+lint: setup  # ruff (lint + format) and the type checker, as CI runs them
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

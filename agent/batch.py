@@ -30,9 +30,11 @@ class MicroBatch:
     ref_logp: Tensor | None = None  # [n, T], set when beta > 0
 
     def to(self, device: torch.device | str) -> MicroBatch:
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return MicroBatch(move(self.input_ids), move(self.attention_mask), move(self.loss_mask), move(self.advantages),
-                          self.completion_len, move(self.old_logp), move(self.ref_logp))
+        def move(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.to(device)
+
+        return MicroBatch(self.input_ids.to(device), self.attention_mask.to(device), self.loss_mask.to(device),
+                          self.advantages.to(device), self.completion_len, move(self.old_logp), move(self.ref_logp))
 
 
 def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int, *, mask_truncated: bool = False) -> MicroBatch:

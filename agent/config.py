@@ -143,7 +143,7 @@ class GRPOConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown GRPOConfig fields {unknown}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        fixed: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         sampling = fixed.get("sampling", {})
         if isinstance(sampling, SamplingConfig):
             sampling = dataclasses.asdict(sampling)
