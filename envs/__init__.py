@@ -20,7 +20,7 @@ from grpo_gym.rewards.types import RewardResult, Task
 
 from .algebra import Expand, Factor, Simplify
 from .arithmetic import Arithmetic
-from .base import EnvUsageError, TextEnv, task_split
+from .base import EnvSettingsError, EnvUsageError, TextEnv, task_split
 from .builtin import BUILTIN_ENVS, register_builtins
 from .dataset import MathDataset
 from .derivative import Derivative
@@ -54,6 +54,7 @@ __all__ = [
     "Arithmetic",
     "Derivative",
     "EnvRecord",
+    "EnvSettingsError",
     "EnvUsageError",
     "Expand",
     "Factor",

@@ -57,6 +57,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+
 from grpo_gym.rewards.types import RewardResult, Task
 
 from .spaces import UnicodeText
@@ -72,6 +73,10 @@ def task_split(key: str, test_fraction: float) -> str:
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
     bucket = int.from_bytes(digest, "big") / 2**64
     return "test" if bucket < test_fraction else "train"
+
+
+class EnvSettingsError(TypeError, ValueError):
+    """An env was made with a setting it does not have (the message lists the ones it has)."""
 
 
 class EnvUsageError(RuntimeError):
@@ -122,10 +127,15 @@ class TextEnv(gym.Env[str, str]):
     strict: bool = False
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+        name = type(self).__name__
         if self.config_class is not None:
+            known = {f.name for f in dataclasses.fields(self.config_class)}
+            unknown = sorted(set(settings) - known)
+            if unknown:
+                raise EnvSettingsError(f"{name} has no setting(s) {unknown}: its settings are {sorted(known)}")
             self.config = self.config_class(**settings)  # validated in its __post_init__
         elif settings:
-            raise TypeError(f"{type(self).__name__} takes no settings, got {sorted(settings)}")
+            raise EnvSettingsError(f"{name} takes no settings, got {sorted(settings)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode {render_mode!r} not supported: use one of {self.metadata['render_modes']} or None"
