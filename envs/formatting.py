@@ -13,18 +13,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
-from grpo_gym.rewards.format import (
-    AllLowercase,
-    AllUppercase,
-    BulletCount,
-    JsonField,
-    JsonObject,
-    Sections,
-    TagAnswerEquals,
-    TagFormat,
-)
+from grpo_gym.rewards.format import JsonField, JsonObject, TagAnswerEquals, TagFormat
 from grpo_gym.rewards.keywords import IncludeKeywords
-from grpo_gym.rewards.length import LengthInRange, count_words, sentence_count
+from grpo_gym.rewards.layout import AllLowercase, AllUppercase, BulletCount, Sections
+from grpo_gym.rewards.length import LengthInRange, count_words, sentences_in_range
 from grpo_gym.rewards.rubric import Rubric, TaskRubric
 from grpo_gym.rewards.types import RewardResult, Task
 
@@ -556,7 +548,7 @@ class LetterCase(RubricEnv):
             [
                 ("case", check, 0.6),
                 ("topic", mention(topic), 0.2),
-                ("sentences", sentence_count(n), 0.2),
+                ("sentences", sentences_in_range(n), 0.2),
             ]
         )
         noun = "sentence" if n == 1 else "sentences"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency, Relation
-from grpo_gym.rewards.length import word_count
+from grpo_gym.rewards.length import words_in_range
 from grpo_gym.rewards.rubric import Rubric
 from grpo_gym.rewards.types import Task
 
@@ -101,7 +101,7 @@ class Keywords(RubricEnv):
         cfg = self.config
         topic = pick(rng, TOPICS)
         kws = sample(rng, KEYWORDS, int(rng.integers(cfg.min_keywords, cfg.max_keywords + 1)))
-        check, length = IncludeKeywords(kws), word_count(cfg.min_words)
+        check, length = IncludeKeywords(kws), words_in_range(cfg.min_words)
         rubric = Rubric([("keywords", check, 0.8), ("length", length, 0.2)])
         prompt = (
             f"Write a short paragraph about the {topic}. {check.instruction} {length.instruction}"
@@ -274,7 +274,7 @@ class ForbiddenWordsEnv(RubricEnv):
         avoid, use, length = (
             ForbiddenWords(banned),
             IncludeKeywords(required),
-            word_count(cfg.min_words),
+            words_in_range(cfg.min_words),
         )
         rubric = Rubric(
             [("forbidden", avoid, 0.4), ("required", use, 0.4), ("length", length, 0.2)]

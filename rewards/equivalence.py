@@ -28,6 +28,7 @@ from sympy import Expr
 from sympy.core.relational import Relational
 from sympy.matrices import MatrixBase
 
+from .intervals import as_interval, is_name
 from .math_config import MathVerifyConfig
 from .mathparse import MathParseError, ParsedAnswer, parse_answer
 from .numbers import values_close
@@ -91,87 +92,6 @@ def _has_float(e: Any) -> bool:
 def _to_fraction(x: Any) -> Fraction:
     r = sympy.Rational(x)
     return Fraction(int(r.p), int(r.q))
-
-
-def _is_name(e: Any) -> bool:
-    """An expression that only names a quantity: symbols, f(x), |AB|, A/B, (p, q)."""
-    if isinstance(e, sympy.Symbol):
-        return True
-    if isinstance(e, sympy.Tuple):
-        return all(_is_name(x) for x in e.args)
-    if isinstance(e, sympy.core.function.AppliedUndef):
-        return all(isinstance(x, sympy.Symbol | sympy.Number) for x in e.args)
-    if isinstance(e, sympy.Abs):
-        return _is_name(e.args[0])
-    if isinstance(e, sympy.Mul):
-        return all(_is_name(x) for x in e.args)
-    if isinstance(e, sympy.Pow):
-        return _is_name(e.base) and e.exp == -1
-    return False
-
-
-def _chain_to_interval(e: Any) -> tuple[Any, Any] | None:
-    """``a < m < b`` (an And of two inequalities on one middle term) -> (m, Interval)."""
-    if not isinstance(e, sympy.And) or len(e.args) != 2:
-        return None
-    lows = []
-    for r in e.args:
-        if not isinstance(
-            r, sympy.StrictLessThan | sympy.LessThan | sympy.StrictGreaterThan | sympy.GreaterThan
-        ):
-            return None
-        small, big = (
-            (r.lhs, r.rhs)
-            if isinstance(r, sympy.StrictLessThan | sympy.LessThan)
-            else (r.rhs, r.lhs)
-        )
-        strict = isinstance(r, sympy.StrictLessThan | sympy.StrictGreaterThan)
-        lows.append((small, big, strict))
-    (s1, b1, st1), (s2, b2, st2) = lows
-    if b1 == s2:  # s1 < m < b2
-        return b1, sympy.Interval(s1, b2, st1, st2)
-    if s1 == b2:  # s2 < m < b1
-        return s1, sympy.Interval(s2, b1, st2, st1)
-    return None
-
-
-def _abs_to_interval(e: Any) -> tuple[Any, Any] | None:
-    """``|a x + b| < r`` (also ``<=``, ``r > |a x + b|``) with a number ``r > 0`` -> (x, Interval).
-
-    Only a linear expression in one variable inside ``|.|``: the solution is one interval
-    (``|x - 1| < 2`` is ``(-1, 3)``), computed directly, no solver.
-    """
-    if isinstance(e, sympy.StrictLessThan | sympy.LessThan):
-        absval, bound = e.lhs, e.rhs
-    elif isinstance(e, sympy.StrictGreaterThan | sympy.GreaterThan):
-        absval, bound = e.rhs, e.lhs
-    else:
-        return None
-    if not isinstance(absval, sympy.Abs) or not isinstance(bound, Expr) or bound.free_symbols:
-        return None
-    inner = absval.args[0]
-    if len(inner.free_symbols) != 1 or not bound.is_positive:
-        return None
-    x = next(iter(inner.free_symbols))
-    try:
-        poly = sympy.Poly(inner, x)
-    except Exception:  # not a polynomial in x (sqrt(x), 1/x, ...)
-        return None
-    if poly.degree() != 1:
-        return None
-    a, b = poly.all_coeffs()
-    if not (a.is_real and b.is_real and a.is_nonzero):
-        return None
-    lo, hi = (-bound - b) / a, (bound - b) / a
-    if a.is_negative:
-        lo, hi = hi, lo
-    strict = isinstance(e, sympy.StrictLessThan | sympy.StrictGreaterThan)
-    return x, sympy.Interval(lo, hi, strict, strict)
-
-
-def _as_interval(e: Any) -> tuple[Any, Any] | None:
-    """A relation that says "x lies in an interval": ``a < x < b`` or ``|x - c| < r``."""
-    return _chain_to_interval(e) or _abs_to_interval(e)
 
 
 class _Comparer:
@@ -308,7 +228,7 @@ class _Comparer:
             return self._equation(a, b)
         if (
             isinstance(b, sympy.Eq)
-            and _is_name(b.lhs)
+            and is_name(b.lhs)
             and isinstance(b.rhs, sympy.Set)
             and not isinstance(a, sympy.Eq)
             and self._relation_vs_value(a, b.rhs)
@@ -324,15 +244,15 @@ class _Comparer:
             if sa != sb:
                 return False
             return self._proportional(ea, eb, positive=True)
-        ca, cb = _as_interval(a), _as_interval(b)  # "-1 < x < 3" vs "|x - 1| < 2"
+        ca, cb = as_interval(a), as_interval(b)  # "-1 < x < 3" vs "|x - 1| < 2"
         if ca is not None and cb is not None:  # decided: no set solver needed
             return self.equal(ca[0], cb[0]) and self.equal(ca[1], cb[1])
         return self._as_sets_equal(a, b)
 
     def _relation_vs_value(self, rel: Any, value: Any) -> bool:
-        if isinstance(rel, sympy.Eq) and _is_name(rel.lhs):
+        if isinstance(rel, sympy.Eq) and is_name(rel.lhs):
             return self.equal(rel.rhs, value)
-        if isinstance(rel, sympy.Eq) and _is_name(rel.rhs) and not _is_name(rel.lhs):
+        if isinstance(rel, sympy.Eq) and is_name(rel.rhs) and not is_name(rel.lhs):
             return self.equal(rel.lhs, value)
         if (
             isinstance(rel, sympy.Eq)
@@ -342,7 +262,7 @@ class _Comparer:
         ):
             return self.equal(rel.rhs, value)  # "3 \cdot 4 = 12": a computation ending in its value
         if isinstance(value, sympy.Interval):
-            found = _as_interval(rel)
+            found = as_interval(rel)
             if found is not None:
                 return self.equal(found[1], value)
         return False
@@ -363,7 +283,7 @@ class _Comparer:
             and isinstance(r.lhs, sympy.Symbol)
         ):
             return r.lhs, r.rhs
-        found = _as_interval(r)
+        found = as_interval(r)
         if found is not None:
             return found
         syms = getattr(r, "free_symbols", set())
@@ -381,7 +301,7 @@ class _Comparer:
             return True
         if not all(isinstance(x, Expr) for x in (a.lhs, a.rhs, b.lhs, b.rhs)):
             return False
-        if _is_name(a.lhs) and _is_name(b.lhs) and a.lhs != b.lhs:
+        if is_name(a.lhs) and is_name(b.lhs) and a.lhs != b.lhs:
             return False
         return self._proportional(a.lhs - a.rhs, b.lhs - b.rhs, positive=False)
 

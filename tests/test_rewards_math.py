@@ -21,6 +21,9 @@ from grpo_gym.rewards import (
     verify,
     verify_batch,
 )
+from grpo_gym.rewards.latex_adapter import postprocess
+from grpo_gym.rewards.latex_fast import fast_latex
+from grpo_gym.rewards.normalize import normalize
 from grpo_gym.rewards.numbers import numbers_equal, parse_number, strip_tails
 
 EQUAL = [
@@ -301,12 +304,12 @@ FAST_SAME = [
 
 @pytest.mark.parametrize("text", FAST_SAME)
 def test_fast_latex_path_matches_antlr(text: str) -> None:
-    s, _ = mathparse._normalize(text)
-    fast = mathparse._fast_latex(s)
+    s, _ = normalize(text)
+    fast = fast_latex(s)
     assert fast is not None, f"{text!r} should take the fast path"
     slow = mathparse.parse_latex(s)
-    assert sympy.srepr(mathparse._postprocess(fast)) == sympy.srepr(slow)
-    assert type(mathparse._postprocess(fast)) is type(slow)
+    assert sympy.srepr(postprocess(fast)) == sympy.srepr(slow)
+    assert type(postprocess(fast)) is type(slow)
 
 
 FAST_DECLINES = [
@@ -318,7 +321,7 @@ FAST_DECLINES = [
 
 @pytest.mark.parametrize("text", FAST_DECLINES)
 def test_fast_latex_path_declines_what_it_does_not_mirror(text: str) -> None:
-    assert mathparse._fast_latex(mathparse._normalize(text)[0]) is None
+    assert fast_latex(normalize(text)[0]) is None
 
 
 def test_parse_cache_reuses_results_and_clears() -> None:
