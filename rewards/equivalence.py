@@ -5,8 +5,10 @@ Rules, most specific first:
 - Text answers (words, choice letters, clock times) compare as normalised strings.
 - Numbers compare exactly (``simplify(a - b) == 0``, or an exact minimal-polynomial proof
   for algebraic numbers sympy's simplify cannot reduce). A numeric evaluation is only used
-  to reject quickly, never as the only evidence for equality. The one exception is a side
-  written as a decimal: then relative tolerance (and optional rounding) is the rule.
+  to reject quickly, never as the only evidence for equality. A whole side written as a
+  decimal follows the precision policy (:mod:`.precision`): it matches an irrational or
+  recurring value only as its correct rounding to the digits it states. Decimals inside a
+  larger expression (``0.5x``) are exact values.
 - Sets are order-insensitive (``x = 2 or x = -3`` vs ``\\{-3, 2\\}``), tuples ordered,
   intervals compare ends and open/closed flags, matrices element-wise.
 - Equations: ``x = 3`` matches ``3`` when the left side only names a quantity (``k``,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -31,7 +34,8 @@ from sympy.matrices import MatrixBase
 from .intervals import as_interval, is_name
 from .math_config import MathVerifyConfig
 from .mathparse import MathParseError, ParsedAnswer, parse_answer
-from .numbers import values_close
+from .numbers import decimal_equal, values_close
+from .precision import Stated, rounding_matches
 
 __all__ = ["answers_equal", "check_pair", "sym_equal"]
 
@@ -87,6 +91,37 @@ def sym_equal(a: Any, b: Any, config: MathVerifyConfig | None = None) -> bool:
 
 def _has_float(e: Any) -> bool:
     return isinstance(e, sympy.Basic) and bool(e.atoms(sympy.Float))
+
+
+_MAX_DECIMAL_EXPONENT = 1000
+
+
+class _HugeDecimal(Exception):
+    """A Float too large or too small to turn into an exact fraction cheaply."""
+
+
+def _float_decimal(f: sympy.Float) -> tuple[Fraction, Stated]:
+    """The decimal a parsed Float was written as, and the precision it states.
+
+    Floats here come from answer text (at least 15 digits of precision), so their shortest
+    string is the written decimal (trailing zeros are not kept: ``2.50`` reads as ``2.5``).
+    Raises _HugeDecimal beyond 10^±1000 (``1.5^{10^8}``): such a decimal equals no exact answer
+    this verifier builds.
+    """
+    text = str(f)
+    exp = int(text.partition("e")[2] or 0)
+    if abs(exp) > _MAX_DECIMAL_EXPONENT:
+        raise _HugeDecimal(text)
+    d = Decimal(text).normalize()
+    _, digits, exp = d.as_tuple()
+    assert isinstance(exp, int)
+    return Fraction(d), Stated(places=-exp, significant=len(digits))
+
+
+def _exact_decimals(e: Any) -> Any:
+    """``e`` with every Float replaced by the exact rational it was written as."""
+    floats = e.atoms(sympy.Float)
+    return e.xreplace({f: sympy.Rational(*_float_decimal(f)[0].as_integer_ratio()) for f in floats})
 
 
 def _to_fraction(x: Any) -> Fraction:
@@ -332,23 +367,56 @@ class _Comparer:
 
     # ---------------------------------------------------------------- expressions
     def _expr(self, a: Expr, b: Expr) -> bool:
-        tolerant = _has_float(a) or _has_float(b)
-        if not a.free_symbols and not b.free_symbols:
-            return self._numbers(a, b, tolerant)
-        if tolerant:
-            return self._numeric_everywhere(a, b)
+        try:
+            return self._expr_exact(a, b)
+        except _HugeDecimal:
+            return False
+
+    def _expr_exact(self, a: Expr, b: Expr) -> bool:
+        if _has_float(a) or _has_float(b):
+            if self._opt_in_tolerance(a, b):
+                return True
+            rounded = self._rounded_decimal(a, b)
+            if rounded is not None:
+                return rounded
+            a, b = _exact_decimals(a), _exact_decimals(b)
+        if not a.free_symbols and not b.free_symbols and a.is_Rational and b.is_Rational:
+            return a == b
         if self._numerically_different(a, b):
             return False
         return self._exactly_zero(a - b)
 
-    def _numbers(self, a: Expr, b: Expr, tolerant: bool) -> bool:
-        if a.is_Rational and b.is_Rational:
-            return a == b
-        if tolerant:
-            return self._close(a, b)
-        if self._numerically_different(a, b):
+    def _opt_in_tolerance(self, a: Expr, b: Expr) -> bool:
+        """Rule 3 of the precision policy: ``rel_tol`` / ``float_rounding``, when set."""
+        if not self.cfg.rel_tol and self.cfg.float_rounding is None:
             return False
-        return self._exactly_zero(a - b)
+        if not a.free_symbols and not b.free_symbols:
+            return self._close(a, b)
+        return self._numeric_everywhere(a, b)
+
+    def _rounded_decimal(self, a: Expr, b: Expr) -> bool | None:
+        """Rules 1-2 of the precision policy when a whole side is one decimal; None otherwise."""
+        if isinstance(b, sympy.Float):
+            a, b = b, a
+        if not isinstance(a, sympy.Float) or b.free_symbols or not b.is_number:
+            return None
+        dec, stated = _float_decimal(a)
+        min_sig = self.cfg.min_significant_digits
+        if isinstance(b, sympy.Float):
+            b_dec, b_stated = _float_decimal(b)
+            return decimal_equal(dec, stated, b_dec, b_stated, min_sig)
+        if isinstance(b, sympy.Rational):
+            return decimal_equal(dec, stated, _to_fraction(b), None, min_sig)
+        if _has_float(b) or stated.significant < min_sig or stated.places > 300:
+            return None if _has_float(b) else False
+        try:  # an irrational value, to enough digits to round it at the stated place
+            digits = stated.places + max(len(str(abs(int(dec)))), 1) + 20
+            value = sympy.N(b, digits)
+            if not (value.is_real and value.is_finite):
+                return False
+            return rounding_matches(_to_fraction(value), dec, stated, min_sig)
+        except Exception:
+            return False
 
     def _close(self, a: Expr, b: Expr) -> bool:
         try:

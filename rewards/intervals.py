@@ -1,6 +1,7 @@
 """Relations that describe an interval of one variable, read without a solver.
 
-``a < x < b`` (a chain), ``|a x + b| < r`` (an absolute-value bound) and names of quantities
+``x \\geq c`` (one bound: ``[c, \\infty)``), ``a < x < b`` (a chain), ``|a x + b| < r`` (an
+absolute-value bound), and ``x < a`` or ``x > b`` (a union of such intervals); and names of quantities
 (``k``, ``f(x)``, ``|AB|``) used on the left of an equation.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 import sympy
 from sympy import Expr
 
-__all__ = ["as_interval", "is_name"]
+__all__ = ["as_interval", "as_union", "is_name"]
 
 
 def is_name(e: Any) -> bool:
@@ -90,6 +91,39 @@ def _abs_to_interval(e: Any) -> tuple[Any, Any] | None:
     return x, sympy.Interval(lo, hi, strict, strict)
 
 
+def _bound_to_interval(e: Any) -> tuple[Any, Any] | None:
+    """``x >= c`` (also ``>``, ``<``, ``<=``, either side) with a number ``c`` -> (x, Interval)."""
+    if not isinstance(
+        e, sympy.StrictLessThan | sympy.LessThan | sympy.StrictGreaterThan | sympy.GreaterThan
+    ):
+        return None
+    lhs, rhs = e.lhs, e.rhs
+    if isinstance(e, sympy.StrictGreaterThan | sympy.GreaterThan):
+        lhs, rhs = rhs, lhs  # now lhs < rhs
+    strict = isinstance(e, sympy.StrictLessThan | sympy.StrictGreaterThan)
+    for var, bound, upper in ((lhs, rhs, True), (rhs, lhs, False)):
+        if (
+            isinstance(var, sympy.Symbol)
+            and isinstance(bound, Expr)
+            and not bound.free_symbols
+            and bound.is_extended_real
+        ):
+            if upper:  # x < c: (-oo, c)
+                return var, sympy.Interval(-sympy.oo, bound, True, strict)
+            return var, sympy.Interval(bound, sympy.oo, strict, True)
+    return None
+
+
 def as_interval(e: Any) -> tuple[Any, Any] | None:
-    """A relation that says "x lies in an interval": ``a < x < b`` or ``|x - c| < r``."""
-    return _chain_to_interval(e) or _abs_to_interval(e)
+    """A relation that says "x lies in an interval": ``x >= c``, ``a < x < b``, ``|x - c| < r``."""
+    return _bound_to_interval(e) or _chain_to_interval(e) or _abs_to_interval(e)
+
+
+def as_union(e: Any) -> tuple[Any, Any] | None:
+    """``x < a or x > b`` (a FiniteSet of interval relations on one variable) -> (x, Union)."""
+    if not isinstance(e, sympy.FiniteSet) or len(e.args) < 2:
+        return None
+    found = [as_interval(r) for r in e.args]
+    if any(f is None for f in found) or len({f[0] for f in found if f}) != 1:
+        return None
+    return found[0][0], sympy.Union(*[f[1] for f in found if f])

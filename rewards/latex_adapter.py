@@ -12,6 +12,13 @@ import sympy
 from sympy import Expr
 from sympy.matrices import MatrixBase
 
+from .magnitude import (
+    check_function_nesting,
+    checked_binomial,
+    checked_factorial,
+    checked_pow,
+    expand_bounded_sums,
+)
 from .plain_parser import MAX_PARSE_CHARS, MathParseError
 
 __all__ = ["number_from_token", "parse_latex", "postprocess"]
@@ -38,7 +45,9 @@ def number_from_token(text: str) -> Any:
 def _latex2sympy() -> tuple[Any, Any, Any, Any]:
     """latex2sympy2_extended's normaliser and two converters: a fast one whose ANTLR parser
     predicts in SLL mode, and one with the library's own full LL prediction, used when SLL
-    reports an error. Both build number tokens directly (:func:`number_from_token`)."""
+    reports an error. Both build number tokens directly (:func:`number_from_token`), check the
+    size of binomials before building them, and refuse integrals and limits (an answer states
+    their value; evaluating them can take longer than any time limit)."""
     from latex2sympy2_extended import latex2sympy2 as l2s
 
     config = l2s.NormalizationConfig(
@@ -60,6 +69,15 @@ def _latex2sympy() -> tuple[Any, Any, Any, Any]:
             num = number_from_token(text)
             return super().parse_number(text) if num is None else num
 
+        def convert_binom(self, binom: Any) -> Any:  # the library builds it evaluated
+            return checked_binomial(self.convert_expr(binom.upper), self.convert_expr(binom.lower))
+
+        def handle_integral(self, func: Any) -> Any:
+            raise MathParseError("an integral is not a final answer: evaluate it")
+
+        def handle_limit(self, func: Any) -> Any:
+            raise MathParseError("a limit is not a final answer: evaluate it")
+
     class _SLLConverter(_LLConverter):
         def create_parser(self, latex_str: str) -> Any:
             parser = super().create_parser(latex_str)
@@ -80,6 +98,13 @@ def _convert_latex(text: str) -> Any:
         return full().parse(norm)
 
 
+_CHECKED: dict[Any, Any] = {
+    sympy.Pow: checked_pow,
+    sympy.factorial: checked_factorial,
+    sympy.binomial: checked_binomial,
+}
+
+
 def _rebuild(e: Any) -> Any:
     """Re-create an unevaluated tree (latex2sympy keeps the written order of ``15 + 2\\sqrt{33}``)
     so that equal expressions become structurally equal."""
@@ -92,16 +117,21 @@ def _rebuild(e: Any) -> Any:
         return e
     try:
         if isinstance(e, Expr):
-            return e.func(*args)
+            return _CHECKED.get(e.func, e.func)(*args)
         if isinstance(e, sympy.Tuple):
             return sympy.Tuple(*args)
         return e.func(*args, evaluate=False)  # relations, sets, logic: keep their form
+    except MathParseError:
+        raise
     except Exception:
         return e
 
 
 def postprocess(expr: Any) -> Any:
     """Map the symbol ``i`` to the imaginary unit; evaluate; reject undefined results."""
+    if isinstance(expr, sympy.Basic):
+        check_function_nesting(expr)
+        expr = expand_bounded_sums(expr)
     if isinstance(expr, sympy.Basic | MatrixBase):
         expr = _rebuild(expr)
     if isinstance(expr, sympy.Basic):

@@ -18,6 +18,7 @@ from typing import Any
 import sympy
 
 from .latex_adapter import number_from_token
+from .magnitude import checked_factorial, checked_pow
 from .plain_parser import KNOWN_FUNCTIONS, MathParseError, PlainParser, symbol_for, tokenize_plain
 
 __all__ = ["fast_latex"]
@@ -311,10 +312,10 @@ class _LatexSubsetParser(PlainParser):
         if self.peek() in (("op", "^"), ("op", "**")):
             self.i += 1
             exp, _ = self.l_atom()
-            val, lit = sympy.Pow(val, exp), None
+            val, lit = checked_pow(val, exp), None
         while self.peek() == ("op", "!"):
             self.i += 1
-            val, lit = sympy.factorial(val), None
+            val, lit = checked_factorial(val), None
         return val, lit
 
     def l_atom(self) -> tuple[Any, Any]:

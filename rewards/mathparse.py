@@ -27,6 +27,7 @@ from typing import Any
 
 from .latex_adapter import parse_latex, postprocess
 from .latex_fast import fast_latex
+from .magnitude import check_nesting
 from .normalize import normalize, text_answer
 from .plain_parser import (
     KNOWN_FUNCTIONS,
@@ -91,6 +92,7 @@ def parse_answer(text: str) -> ParsedAnswer:
         raise MathParseError(f"expected a string, got {type(text).__name__}")
     if len(text) > MAX_PARSE_CHARS:
         raise MathParseError(f"answer longer than {MAX_PARSE_CHARS} characters")
+    check_nesting(text)
     parsed, error = _parse_answer_cached(text)
     if parsed is None:
         raise MathParseError(error)

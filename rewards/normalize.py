@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-from .numbers import TEXT_COMMANDS, strip_tails
+from .number_words import expand_scale_words
+from .numbers import TEXT_COMMANDS, repeating_decimal, strip_tails
 from .plain_parser import KNOWN_FUNCTIONS
+from .unicode_math import ascii_math
 
 __all__ = ["normalize", "text_answer"]
 
@@ -31,16 +33,47 @@ _CHOICE_RE = re.compile(r"^\(?\s*([A-Ha-h])\s*\)?$")
 _WORDS_RE = re.compile(r"^[A-Za-z][A-Za-z' \-]*[A-Za-z]$")
 _SPACES_RE = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad|~")
 _FUNC_WORDS = set(KNOWN_FUNCTIONS) | {"pi", "infty", "and", "or"}
+# digit groups: 1 000 000, 1\,000, 14{,}916, 1.000.000 (two or more dot groups), 1'000
+_GROUPED_RE = re.compile(
+    r"(?<![\d.,])\d{1,3}(?:(?: |\s*\\,\s*|\s*\{\s*,\s*\}\s*)\d{3})+(?![\d.]|,\d)"
+    r"|(?<![\d.,])\d{1,3}(?:\.\d{3}){2,}(?![\d.])|(?<![\d.,'])\d{1,3}(?:'\d{3})+(?![\d.'])"
+)
+_REPEATING_RE = re.compile(
+    r"(?<![\d.])(\d*)\.(\d*)(?:\\overline|\\dot)\s*(?:\{\s*(\d{1,40})\s*\}|(\d))"
+)
+_DEGREE = r"\s*(?:\^\s*\{?\s*\\circ\s*\}?|°)"
+_TRIG = r"\\(?:sin|cos|tan|cot|sec|csc)(?:\s*\^\s*\{?-?\d\}?)?"
+_NUM = r"-?\d+(?:\.\d+)?"
+# \sin 30^\circ, \cos(60^\circ), \tan{45°}: the argument in degrees becomes radians
+_TRIG_DEGREES_RE = re.compile(
+    rf"({_TRIG})\s*(?:\\left\s*\(\s*({_NUM}){_DEGREE}\s*\\right\s*\)"
+    rf"|\(\s*({_NUM}){_DEGREE}\s*\)|\{{\s*({_NUM}){_DEGREE}\s*\}}|({_NUM}){_DEGREE})"
+)
+
+
+def _repeating(m: re.Match[str]) -> str:
+    value = repeating_decimal(m.group(1), m.group(2), m.group(3) or m.group(4))
+    return rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _trig_degrees(m: re.Match[str]) -> str:
+    deg = next(g for g in m.groups()[1:] if g is not None)
+    return rf"{m.group(1)}\left(\frac{{{deg}\pi}}{{180}}\right)"
 
 
 def normalize(text: str) -> tuple[str, bool]:
     """Light LaTeX clean-up before latex2sympy; returns (text, is_percent)."""
-    s = text.strip().replace("−", "-").replace("\n", " ")
+    s = ascii_math(text).strip().replace("\n", " ")
     s = re.sub(r"(?<!\\)\$|\\\(|\\\)|\\\[|\\\]|\\displaystyle", " ", s)
     if "matrix" not in s and "array" not in s:
         s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # doubled backslashes: \\frac -> \frac
     s = re.sub(r"\\!\s*|\\\$", "", s)
-    s = re.sub(r"(?<=\d)\s*(?:\\,|\{\s*,\s*\})\s*(?=\d{3}(?!\d))", ",", s)  # 14{,}916
+    s = _GROUPED_RE.sub(lambda m: re.sub(r"[^\d]", "", m.group(0)), s)
+    if "\\overline" in s or "\\dot" in s:
+        s = _REPEATING_RE.sub(_repeating, s)
+    if "circ" in s or "°" in s:
+        s = _TRIG_DEGREES_RE.sub(_trig_degrees, s)
+    s = expand_scale_words(s)
     s = re.sub(r"\\(?:mathrm|text|mathit)\s*\{\s*e\s*\}", " e ", s)  # \mathrm{e}: Euler's number
     s = re.sub(r"\\(?:dfrac|tfrac|cfrac)", r"\\frac", s)
     s = _SPACES_RE.sub(" ", s)

@@ -13,6 +13,9 @@ from typing import Any
 
 import sympy
 
+from .magnitude import checked_factorial, checked_pow
+from .parse_error import MathParseError
+
 __all__ = [
     "KNOWN_FUNCTIONS",
     "MAX_PARSE_CHARS",
@@ -24,10 +27,6 @@ __all__ = [
 ]
 
 MAX_PARSE_CHARS = 2_000
-
-
-class MathParseError(ValueError):
-    """The text is not a math expression this module accepts."""
 
 
 KNOWN_FUNCTIONS: dict[str, Any] = {
@@ -54,7 +53,7 @@ KNOWN_FUNCTIONS: dict[str, Any] = {
     "abs": sympy.Abs,
     "floor": sympy.floor,
     "ceil": sympy.ceiling,
-    "factorial": sympy.factorial,
+    "factorial": checked_factorial,
 }
 """Function names the plain tokenizer accepts (anything else multi-letter is rejected)."""
 
@@ -172,14 +171,14 @@ class PlainParser:
         base = self.postfix()
         if self.peek() in (("op", "^"), ("op", "**")):
             self.i += 1
-            return sympy.Pow(base, self.unary())
+            return checked_pow(base, self.unary())
         return base
 
     def postfix(self) -> Any:
         val = self.atom()
         while self.peek() == ("op", "!"):
             self.i += 1
-            val = sympy.factorial(val)
+            val = checked_factorial(val)
         return val
 
     def atom(self) -> Any:
