@@ -31,10 +31,10 @@ from sympy import Expr
 from sympy.core.relational import Relational
 from sympy.matrices import MatrixBase
 
-from .intervals import as_interval, is_name
+from .intervals import as_interval, as_union, is_name
 from .math_config import MathVerifyConfig
 from .mathparse import MathParseError, ParsedAnswer, parse_answer
-from .numbers import decimal_equal, values_close
+from .numbers import decimal_equal, parse_number, values_close
 from .precision import Stated, rounding_matches
 
 __all__ = ["answers_equal", "check_pair", "sym_equal"]
@@ -81,7 +81,20 @@ def answers_equal(g: ParsedAnswer, p: ParsedAnswer, config: MathVerifyConfig) ->
             g_alts.append(g.expr / 100)
         if p.percent and isinstance(p.expr, Expr):
             p_alts.append(p.expr / 100)
-    return any(_Comparer(config).equal(a, b) for a in g_alts for b in p_alts)
+    comparer = _Comparer(config, _written_decimals(g, p))
+    return any(comparer.equal(a, b) for a in g_alts for b in p_alts)
+
+
+def _written_decimals(*answers: ParsedAnswer) -> dict[Fraction, Stated]:
+    """The stated precision of each answer that is one written decimal, by its value (a
+    parsed Float has lost trailing zeros: ``0.8660`` states 4 places, its Float says 3)."""
+    out: dict[Fraction, Stated] = {}
+    for ans in answers:
+        num = parse_number(ans.text)
+        if num is not None and num.stated is not None:
+            out[num.value] = num.stated
+            out[num.value / 100] = num.stated.scaled(2)  # the same decimal read as a percentage
+    return out
 
 
 def sym_equal(a: Any, b: Any, config: MathVerifyConfig | None = None) -> bool:
@@ -130,9 +143,12 @@ def _to_fraction(x: Any) -> Fraction:
 
 
 class _Comparer:
-    def __init__(self, config: MathVerifyConfig) -> None:
+    def __init__(
+        self, config: MathVerifyConfig, written: dict[Fraction, Stated] | None = None
+    ) -> None:
         self.cfg = config
         self.depth = 0
+        self.written = written or {}
 
     # ---------------------------------------------------------------- dispatch
     def equal(self, a: Any, b: Any) -> bool:
@@ -227,6 +243,9 @@ class _Comparer:
                 if x.left_open and x.right_open:
                     return self.equal(x.start, y.args[0]) and self.equal(x.end, y.args[1])
                 return False
+        for x, y in ((a, b), (b, a)):  # "x < -1 or x > 2" vs (-oo, -1) U (2, oo)
+            if isinstance(y, sympy.Union | sympy.Interval) and (found := as_union(x)) is not None:
+                return self._same_numeric_set(found[1], y)
         if (
             isinstance(a, sympy.Union)
             and isinstance(b, sympy.Union)
@@ -401,9 +420,11 @@ class _Comparer:
         if not isinstance(a, sympy.Float) or b.free_symbols or not b.is_number:
             return None
         dec, stated = _float_decimal(a)
+        stated = self.written.get(dec, stated)
         min_sig = self.cfg.min_significant_digits
         if isinstance(b, sympy.Float):
             b_dec, b_stated = _float_decimal(b)
+            b_stated = self.written.get(b_dec, b_stated)
             return decimal_equal(dec, stated, b_dec, b_stated, min_sig)
         if isinstance(b, sympy.Rational):
             return decimal_equal(dec, stated, _to_fraction(b), None, min_sig)
@@ -441,7 +462,8 @@ class _Comparer:
         syms = sorted(a.free_symbols | b.free_symbols, key=str)
         rng = random.Random(0)
         for _ in range(2 if syms else 1):
-            point = {s: sympy.Rational(rng.randint(11, 97), rng.randint(7, 31)) for s in syms}
+            # bounded-precision points: (x+1)^{2000} at a rational point is a huge exact number
+            point = {s: sympy.Float(rng.randint(11, 97) / rng.randint(7, 31), 30) for s in syms}
             try:
                 da = sympy.N(a.xreplace(point), 20)
                 db = sympy.N(b.xreplace(point), 20)

@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 
 from .math_config import DEFAULT_MODES, EXTRACTION_MODES
+from .number_words import words_to_number
 
 __all__ = ["extract_answer", "extract_gold", "find_boxed", "strip_math_delimiters"]
 
@@ -232,6 +233,8 @@ def _clean_sentence(s: str) -> str:
     if boxed is not None:
         return boxed
     s = s.replace('\\"', '"').strip().strip("\"'`*").strip()
+    if words_to_number(s) is not None:  # "twenty-one": a number in words
+        return s
     if _prose_words(s) >= 2:  # "The largest $n$ is 34": the value after the last "is"
         parts = _IS_RE.split(s)
         tail = parts[-1] if len(parts) > 1 else s

@@ -21,6 +21,7 @@ import sympy
 from .parse_error import MathParseError
 
 __all__ = [
+    "MAX_DEGREE",
     "MAX_EXACT_DIGITS",
     "MAX_FUNCTION_NESTING",
     "MAX_NESTING",
@@ -35,6 +36,8 @@ __all__ = [
 
 MAX_EXACT_DIGITS = 20_000
 """The most decimal digits of an exact number an answer may name (2^66000 or 5000!)."""
+MAX_DEGREE = 2_000
+"""The highest integer power of a sum with variables (``(x+1)^{2000}``)."""
 MAX_TERMS = 10_000
 """The most terms of a sum or product with numeric bounds."""
 MAX_NESTING = 24
@@ -43,13 +46,17 @@ MAX_FUNCTION_NESTING = 5
 """The deepest nesting of function applications (``\\log(\\log(x))`` is 2)."""
 
 
+def _log10_int(n: int) -> float:
+    n = abs(n)
+    if n == 0:
+        return 0.0
+    return math.log10(n) if n.bit_length() < 1000 else n.bit_length() * math.log10(2)
+
+
 def _log10_abs(x: Any) -> float | None:
     """log10|x| for a sympy number, from its size (no big-number arithmetic); None if unknown."""
-    if isinstance(x, sympy.Integer):
-        n = abs(int(x))
-        return 0.0 if n == 0 else (n.bit_length() - 1) * math.log10(2)
     if isinstance(x, sympy.Rational):
-        return (abs(int(x.p)).bit_length() - abs(int(x.q)).bit_length()) * math.log10(2)
+        return _log10_int(int(x.p)) - _log10_int(int(x.q))
     if isinstance(x, sympy.Pow) and isinstance(x.exp, sympy.Rational):  # sqrt(2), 2^(1/3)
         lb = _log10_abs(x.base)
         return None if lb is None or abs(x.exp) > 10**15 else lb * float(x.exp)
@@ -68,7 +75,16 @@ def _too_big(digits: float, what: str) -> None:
 
 
 def checked_pow(base: Any, exp: Any) -> Any:
-    """``sympy.Pow(base, exp)``, refusing an exact result of more than MAX_EXACT_DIGITS digits."""
+    """``sympy.Pow(base, exp)``, refusing an exact result of more than MAX_EXACT_DIGITS digits
+    and a power of a sum (``(x+1)^{10^6}``) above degree MAX_DEGREE, which expands into more
+    terms than any comparison can handle."""
+    if (
+        isinstance(exp, sympy.Integer)
+        and abs(exp) > MAX_DEGREE
+        and isinstance(base, sympy.Add)
+        and base.free_symbols
+    ):
+        raise MathParseError(f"a power of a sum of degree {exp}, over {MAX_DEGREE}")
     lb, le = _log10_abs(base), _log10_abs(exp)
     if lb is not None and le is not None and le > 0:
         if le > 15:  # an exponent of more than 15 digits: only 0, 1 and -1 stay small
