@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from grpo_gym.rewards.format import AllLowercase, AllUppercase, BulletCount
-from grpo_gym.rewards.format import Sections as SectionsCheck
-from grpo_gym.rewards.length import LengthInRange, sentence_count
+from grpo_gym.rewards.layout import AllLowercase, AllUppercase, BulletCount
+from grpo_gym.rewards.layout import Sections as SectionsCheck
+from grpo_gym.rewards.length import LengthInRange, sentences_in_range
 from grpo_gym.rewards.rubric import Rubric
 from grpo_gym.rewards.types import Task
 
@@ -210,7 +210,7 @@ class LetterCase(RubricEnv):
             [
                 ("case", check, 0.6),
                 ("topic", mention(topic), 0.2),
-                ("sentences", sentence_count(n), 0.2),
+                ("sentences", sentences_in_range(n), 0.2),
             ]
         )
         noun = "sentence" if n == 1 else "sentences"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from grpo_gym.rewards.format import (
+from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency
+from grpo_gym.rewards.layout import (
     AllLowercase,
     AllUppercase,
     BulletCount,
@@ -19,7 +20,6 @@ from grpo_gym.rewards.format import (
     StartsWith,
     Title,
 )
-from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency
 from grpo_gym.rewards.length import LengthInRange, count_words
 from grpo_gym.rewards.rubric import PassFail, Rubric
 from grpo_gym.rewards.types import RewardFn, Task

@@ -9,7 +9,7 @@ import numpy as np
 from grpo_gym.rewards.keywords import ForbiddenWords as ForbiddenWordsCheck
 from grpo_gym.rewards.keywords import IncludeKeywords, Relation
 from grpo_gym.rewards.keywords import KeywordFrequency as KeywordFrequencyCheck
-from grpo_gym.rewards.length import word_count
+from grpo_gym.rewards.length import words_in_range
 from grpo_gym.rewards.rubric import Rubric
 from grpo_gym.rewards.types import Task
 
@@ -94,7 +94,7 @@ class Keywords(RubricEnv):
         kws = pick_distinct(
             rng, KEYWORDS, int(rng.integers(cfg.min_keywords, cfg.max_keywords + 1))
         )
-        check, length = IncludeKeywords(kws), word_count(cfg.min_words)
+        check, length = IncludeKeywords(kws), words_in_range(cfg.min_words)
         rubric = Rubric([("keywords", check, 0.8), ("length", length, 0.2)])
         prompt = (
             f"Write a short paragraph about the {topic}. {check.instruction} {length.instruction}"
@@ -271,7 +271,7 @@ class ForbiddenWords(RubricEnv):
         avoid, use, length = (
             ForbiddenWordsCheck(banned),
             IncludeKeywords(required),
-            word_count(cfg.min_words),
+            words_in_range(cfg.min_words),
         )
         rubric = Rubric(
             [("forbidden", avoid, 0.4), ("required", use, 0.4), ("length", length, 0.2)]

@@ -19,7 +19,7 @@ from grpo_gym.envs.keywords import ForbiddenWords, KeywordFrequency, Keywords
 from grpo_gym.envs.structured import AnswerTags, JsonObject
 from grpo_gym.envs.writing import FILLER, FORBIDDEN, KEYWORDS, TOPICS
 from grpo_gym.rewards import Task, TaskRubric
-from grpo_gym.rewards.keywords import count_word
+from grpo_gym.rewards.keywords import count_occurrences
 from gymnasium.utils.env_checker import check_env
 
 IDS = [
@@ -251,7 +251,7 @@ def test_keyword_frequency_exactly() -> None:
     task = _task(env)
     ref = env.reference(task)
     kw = task.metadata["check"].keyword
-    assert count_word(ref, kw) == 2
+    assert count_occurrences(ref, kw) == 2
     assert env.score(ref + f" {kw}.", task).score < 1.0
 
 
@@ -261,7 +261,7 @@ def test_pools_are_disjoint_and_filler_is_clean() -> None:
         text = sentence.format(t="topic")
         assert "," not in text and re.fullmatch(r"[A-Za-z .]+", text)
         for word in KEYWORDS + FORBIDDEN:
-            assert count_word(text, word) == 0, (word, sentence)
+            assert count_occurrences(text, word) == 0, (word, sentence)
 
 
 # ---- Instructions ---------------------------------------------------------------------------------
