@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import tests.fixture_envs  # noqa: F401
 from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.cli import main
 from grpo_gym.commands.flags import load_config_file
