@@ -14,6 +14,7 @@ from grpo_gym.agent import load_policy
 from grpo_gym.agent.engines.vllm import VLLMEngine, VLLMSettings, VLLMUnavailable, check_vllm
 from grpo_gym.agent.logprobs import completion_logprobs
 from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+from transformers import LlamaConfig
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 needs_vllm = pytest.mark.skipif(
@@ -35,7 +36,8 @@ SAMPLING = SamplingConfig(max_new_tokens=24, temperature=1.0)
 def engine_and_policy(tmp_path_factory: pytest.TempPathFactory):
     from grpo_gym.agent.tiny import build_tiny_model
 
-    path = build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"))
+    # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)
     model, tokenizer = load_policy(path, device="cpu")
     engine = VLLMEngine(
         model,
@@ -148,7 +150,7 @@ def test_missing_vllm_names_the_make_target(monkeypatch) -> None:
         importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a)
     )
     with pytest.raises(VLLMUnavailable, match="make vllm-setup"):
-        check_vllm(["LlamaForCausalLM"], "cpu")
+        check_vllm(LlamaConfig(), "cpu")
 
 
 @pytest.mark.vllm
@@ -160,12 +162,16 @@ def test_unusable_device_and_model_are_named() -> None:
     with pytest.raises(
         VLLMUnavailable, match=f"runs on {current_platform.device_type}, not on '{other}'"
     ):
-        check_vllm(["LlamaForCausalLM"], other)
+        check_vllm(LlamaConfig(), other)
     with pytest.raises(
         VLLMUnavailable,
         match=r"does not support the model architecture \['NoSuchLMForCausalLM'\]: use --engine hf",
     ):
-        check_vllm(["NoSuchLMForCausalLM"], current_platform.device_type)
+        check_vllm(LlamaConfig(architectures=["NoSuchLMForCausalLM"]), current_platform.device_type)
+    with pytest.raises(
+        VLLMUnavailable, match=r"does not support head_dim=16 \(supported: \[32, 64"
+    ):
+        check_vllm(LlamaConfig(hidden_size=64, num_attention_heads=4), "cpu")
 
 
 def test_settings_are_validated() -> None:

@@ -100,8 +100,11 @@ class VLLMUnavailable(RuntimeError):
     """vLLM cannot serve this model on this device; the message says why and what to do."""
 
 
-def check_vllm(architectures: Sequence[str] | None, device: str) -> None:
-    """Fail with one clear line, before any model is loaded, if vLLM cannot run this model here."""
+def check_vllm(config: Any, device: str) -> None:
+    """Fail with one clear line, before any weights load, if vLLM cannot run this model here.
+
+    ``config`` is the model's transformers config (``AutoConfig.from_pretrained`` is enough).
+    """
     if importlib.util.find_spec("vllm") is None:
         raise VLLMUnavailable(VLLM_INSTALL_HINT)
     # in-process engine core: weights load directly
@@ -130,11 +133,21 @@ def check_vllm(architectures: Sequence[str] | None, device: str) -> None:
             f"the colocated vLLM engine runs on the current CUDA device, not {device!r}: "
             f"select the GPU with CUDA_VISIBLE_DEVICES and use --device cuda"
         )
-    supported = set(ModelRegistry.get_supported_archs())
-    if architectures and not supported.intersection(architectures):
+    architectures = list(getattr(config, "architectures", None) or [])
+    if architectures and not set(ModelRegistry.get_supported_archs()).intersection(architectures):
         raise VLLMUnavailable(
-            f"vLLM does not support the model architecture {list(architectures)}: use --engine hf"
+            f"vLLM does not support the model architecture {architectures}: use --engine hf"
         )
+    if platform == "cpu":
+        from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
+
+        heads = getattr(config, "num_attention_heads", 0) or 1
+        head_dim = getattr(config, "head_dim", None) or getattr(config, "hidden_size", 0) // heads
+        sizes = CPUAttentionBackend.get_supported_head_sizes()
+        if head_dim not in sizes:
+            raise VLLMUnavailable(
+                f"vLLM's CPU attention does not support head_dim={head_dim} (supported: {sizes}): use --engine hf"
+            )
 
 
 def _engine_folder(model: nn.Module, tokenizer: Any) -> tempfile.TemporaryDirectory:
@@ -150,8 +163,16 @@ def _engine_folder(model: nn.Module, tokenizer: Any) -> tempfile.TemporaryDirect
 
 
 def _load_weights(worker: Any, weights: list[tuple[str, Tensor]]) -> None:
-    """Runs on the engine's worker (in this process): the new weights into the engine's model."""
-    worker.model_runner.model.load_weights(weights=weights)
+    """Runs on the engine's worker (in this process): the new weights into the engine's model.
+
+    ``reload_weights`` (vLLM >= 0.12) undoes the kernel-format processing (e.g. CPU repacking),
+    loads checkpoint-format tensors and processes them again; older vLLM loads directly.
+    """
+    runner = worker.model_runner
+    if hasattr(runner, "reload_weights"):
+        runner.reload_weights(weights_iterator=weights, is_checkpoint_format=True)
+    else:
+        runner.model.load_weights(weights=weights)
 
 
 def policy_weights(model: nn.Module) -> Iterable[tuple[str, Tensor]]:
@@ -179,7 +200,7 @@ class VLLMEngine:
         self.settings = settings or VLLMSettings()
         device = str(next(model.parameters()).device)
         base = getattr(model, "get_base_model", lambda: model)()
-        check_vllm(getattr(base.config, "architectures", None), device)
+        check_vllm(base.config, device)
         from vllm import LLM
 
         self._folder = _engine_folder(base, tokenizer)
@@ -291,15 +312,11 @@ class VLLMEngine:
         texts = self.tokenizer.batch_decode(
             completion_ids.masked_fill(mask == 0, pad), skip_special_tokens=True
         )
-        return Generation(
-            prompt_ids,
-            prompt_mask,
-            completion_ids,
-            mask,
-            torch.tensor(truncated),
-            texts,
-            sampled_logp=sampled_logp,
+        gen = Generation(
+            prompt_ids, prompt_mask, completion_ids, mask, torch.tensor(truncated), texts
         )
+        gen.sampled_logp = sampled_logp  # TODO(seam): constructor field once Generation has it
+        return gen
 
     @torch.no_grad()
     def sync_weights(self, model: nn.Module) -> None:
