@@ -82,7 +82,10 @@ def main() -> None:
     if args.model == "tiny":
         from grpo_gym.agent.tiny import build_tiny_model
 
-        model_name = str(build_tiny_model(tempfile.mkdtemp(prefix="engine-bench-tiny-")))
+        # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
+        model_name = str(
+            build_tiny_model(tempfile.mkdtemp(prefix="engine-bench-tiny-"), hidden_size=256)
+        )
     model, tokenizer = load_policy(model_name, device="cpu", dtype=torch.float32)
     model.eval()
     sampling = SamplingConfig(max_new_tokens=args.max_new_tokens, temperature=1.0)
