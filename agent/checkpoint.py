@@ -69,6 +69,14 @@ def list_checkpoints(output_dir: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
+def checkpoint_step(path: Path) -> int:
+    """The step a checkpoint folder holds, from its name ``checkpoint-NNNNNN``."""
+    m = _NAME.match(path.name)
+    if m is None:
+        raise ValueError(f"{path} is not a checkpoint folder (checkpoint-NNNNNN)")
+    return int(m.group(1))
+
+
 def latest_checkpoint(output_dir: Path) -> Path | None:
     ckpts = list_checkpoints(output_dir)
     return ckpts[-1] if ckpts else None

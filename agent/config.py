@@ -7,8 +7,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .logprobs import LogprobImpl
 from .loss import AdvantageScale, LossType, RatioLevel
-from .sampling import PREPACK_HELP, STATIC_CACHE_HELP, SamplingConfig
+from .sampling import SamplingConfig
+
+# Old flat names of the sampling settings (run folders and config files written before they
+# were nested): ``from_dict`` moves them into ``sampling``.
+_SAMPLING_FIELDS = {f.name for f in dataclasses.fields(SamplingConfig)}
 
 
 def _h(text: str) -> dict[str, str]:
@@ -28,10 +33,7 @@ class GRPOConfig:
     steps: int = field(default=50, metadata=_h("optimizer steps"))
     prompts_per_step: int = field(default=4, metadata=_h("B: prompts drawn per step"))
     group_size: int = field(default=8, metadata=_h("G: replies sampled per prompt"))
-    max_new_tokens: int = field(default=128, metadata=_h("max tokens per reply"))
-    temperature: float = field(default=1.0, metadata=_h("sampling temperature (> 0 for training)"))
-    top_p: float = field(default=1.0, metadata=_h("nucleus sampling (1 = off)"))
-    top_k: int = field(default=0, metadata=_h("top-k sampling (0 = off)"))
+    sampling: SamplingConfig = field(default_factory=SamplingConfig, metadata=_h("how replies are sampled (temperature > 0 for training)"))
     system_prompt: str = field(default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)"))
     # the objective
     beta: float = field(default=0.04, metadata=_h("KL coefficient; 0 = no reference model at all"))
@@ -40,7 +42,7 @@ class GRPOConfig:
     loss_type: LossType = field(default="grpo", metadata=_h("aggregation: grpo (per-reply mean), bnpo (token mean), dr_grpo"))
     ratio_level: RatioLevel = field(default="token", metadata=_h("importance ratio per token, or per sequence (GSPO)"))
     adv_scale: AdvantageScale = field(default="group", metadata=_h("advantage std scaling: group, batch, none (Dr. GRPO)"))
-    mu: int = field(default=1, metadata=_h("optimisation passes over each batch (GRPO iterations)"))
+    mu: int = field(default=1, metadata=_h("optimisation passes over each sampled batch: mu in DeepSeekMath Alg. 1 (TRL's num_iterations)"))
     mask_truncated: bool = field(default=False, metadata=_h("no loss on replies cut at max_new_tokens"))
     overlong_penalty: int = field(default=0, metadata=_h("DAPO soft overlong penalty buffer in tokens (0 = off)"))
     dynamic_sampling: bool = field(default=False, metadata=_h("DAPO: drop groups with equal rewards, draw more prompts"))
@@ -59,8 +61,7 @@ class GRPOConfig:
     device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
     threads: int = field(default=0, metadata=_h("CPU threads for torch (0 = torch's default)"))
     dtype: str = field(default="auto", metadata=_h("auto (bf16 autocast on CUDA, fp32 on CPU), float32, bfloat16"))
-    cpu_prepack: bool = field(default=True, metadata=_h(PREPACK_HELP))
-    static_cache: bool = field(default=False, metadata=_h(STATIC_CACHE_HELP))
+    logprobs: LogprobImpl = field(default="fast", metadata=_h("completion log-probs: fast (agent/fast, same values) or plain (forward + log_softmax + gather, the definition)"))
     keep_cpu_memory: bool = field(default=True, metadata=_h("CPU: keep freed memory for reuse instead of page-faulting big tensors in each step (faster; resident memory stays at its peak)"))
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))
     output_dir: str = field(default="runs/grpo", metadata=_h("checkpoints, metrics.jsonl, samples.jsonl"))
@@ -88,29 +89,30 @@ class GRPOConfig:
         self.parsed_env_kwargs()  # validates the JSON
         if self.group_size < 2:
             bad(f"group_size={self.group_size}: GRPO needs >= 2 replies per prompt for a group-relative advantage")
-        for name in ("steps", "prompts_per_step", "max_new_tokens", "mu", "micro_batch_size", "eval_problems", "keep_checkpoints", "max_sampling_rounds"):
+        for name in ("steps", "prompts_per_step", "mu", "micro_batch_size", "eval_problems", "keep_checkpoints", "max_sampling_rounds"):
             if getattr(self, name) < 1:
                 bad(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("warmup_steps", "save_every", "eval_every", "sample_every", "ref_sync_every", "overlong_penalty", "curriculum_every", "threads"):
             if getattr(self, name) < 0:
                 bad(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.temperature <= 0:
-            bad(f"temperature={self.temperature}: training samples need temperature > 0 (greedy replies in a group are identical)")
+        if isinstance(self.sampling, dict):  # from JSON
+            object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
+        if self.sampling.temperature <= 0:
+            bad(f"temperature={self.sampling.temperature}: training samples need temperature > 0 (greedy replies in a group are identical)")
         if self.beta < 0:
             bad(f"beta must be >= 0, got {self.beta}")
         if not (0 < self.eps_low < 1) or self.eps_high <= 0:
             bad(f"clip ranges must satisfy 0 < eps_low < 1 and eps_high > 0, got {self.eps_low}, {self.eps_high}")
         if self.lr <= 0:
             bad(f"lr must be > 0, got {self.lr}")
-        if self.overlong_penalty >= self.max_new_tokens:
-            bad(f"overlong_penalty={self.overlong_penalty} must be < max_new_tokens={self.max_new_tokens}")
+        if self.overlong_penalty >= self.sampling.max_new_tokens:
+            bad(f"overlong_penalty={self.overlong_penalty} must be < max_new_tokens={self.sampling.max_new_tokens}")
         if self.ref_sync_every and self.beta == 0:
             bad("ref_sync_every needs a reference model: set beta > 0, or drop ref_sync_every")
         if self.dtype in ("float16", "fp16"):
             bad("dtype float16 trains without loss scaling and underflows: use bfloat16 (autocast over fp32 weights) or float32")
         if self.dtype not in ("auto", "float32", "bfloat16", "fp32", "bf16"):
             bad(f"dtype {self.dtype!r}: use auto, float32 or bfloat16")
-        self.sampling()  # validates the sampling fields
 
     def parsed_env_kwargs(self) -> dict[str, dict[str, Any]]:
         """``env_kwargs`` as {env_id: kwargs}."""
@@ -130,19 +132,22 @@ class GRPOConfig:
             raise ValueError("with several envs, env_kwargs must be keyed by env id: {\"ENV_ID\": {...}}")
         return {self.env[0]: data}
 
-    def sampling(self) -> SamplingConfig:
-        return SamplingConfig.of(self)
-
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GRPOConfig:
         names = {f.name for f in dataclasses.fields(cls)}
+        data = dict(data)
+        flat = {k: data.pop(k) for k in list(data) if k in _SAMPLING_FIELDS}  # the old flat layout
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown GRPOConfig fields {unknown}")
         fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        sampling = fixed.get("sampling", {})
+        if isinstance(sampling, SamplingConfig):
+            sampling = dataclasses.asdict(sampling)
+        fixed["sampling"] = SamplingConfig(**{**sampling, **flat})
         return cls(**fixed)
 
 
@@ -155,8 +160,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         steps=10,
         prompts_per_step=4,
         group_size=8,
-        max_new_tokens=48,
-        temperature=0.7,
+        sampling=SamplingConfig(max_new_tokens=48, temperature=0.7),
         lr=2e-5,
         beta=0.02,
         eval_problems=40,

@@ -6,8 +6,8 @@ is a prefix of a larger one). Each problem gets ``n`` replies through ``rollout.
 the same prompts, sampling and scoring path as training — and a reply passes when the env
 says ``info["is_success"]``. pass@k uses the unbiased estimator (``passk.pass_at_k``).
 
-Works with any ``Policy``; with an ``HFSampler`` the sampler's own ``SamplingConfig`` is what
-is used and recorded, and reply token counts and truncation are reported as well.
+Works with any ``Policy``; with an ``Engine`` the engine's own ``SamplingConfig`` is what is
+used and recorded, and reply token counts and truncation are reported as well.
 """
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+
 from grpo_gym.envs import list_envs, resolve_id
 
+from .engines import Engine
 from .model import DEFAULT_MODEL
 from .passk import default_ks, mean_stderr, pass_at_k
 from .report import EnvResult, EvalReport, ModelInfo, Provenance, SampleRecord, format_summary
 from .rollout import EnvPool, Episode, PromptRequest, collect
-from .sampling import PREPACK_HELP, STATIC_CACHE_HELP, HFSampler, Policy, SamplingConfig
+from .sampling import Policy, SamplingConfig
 
 __all__ = ["EvalConfig", "EvalReport", "evaluate", "format_summary", "problem_seeds", "resolve_env_ids"]
 
@@ -48,16 +50,11 @@ class EvalConfig:
     problems: int = field(default=32, metadata=_h("P: test-split problems per env"))
     n: int = field(default=8, metadata=_h("N: samples per problem (forced to 1 at temperature 0)"))
     k: tuple[int, ...] = field(default=(), metadata=_h("k values for pass@k, comma-separated, each <= n (default: 1, powers of 2 below n, n)"))
-    temperature: float = field(default=1.0, metadata=_h("sampling temperature; 0 = greedy (then n = 1)"))
-    top_p: float = field(default=1.0, metadata=_h("nucleus sampling threshold (1 = off)"))
-    top_k: int = field(default=0, metadata=_h("top-k sampling (0 = off)"))
-    max_new_tokens: int = field(default=128, metadata=_h("max tokens per reply"))
+    sampling: SamplingConfig = field(default_factory=SamplingConfig, metadata=_h("how replies are sampled (temperature 0 = greedy, then n = 1)"))
     seed: int = field(default=0, metadata=_h("eval seed: decides the problems and the sampling"))
     batch_size: int = field(default=16, metadata=_h("problems per batched generate call (x n replies)"))
     device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
     dtype: str = field(default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16"))
-    cpu_prepack: bool = field(default=True, metadata=_h(PREPACK_HELP))
-    static_cache: bool = field(default=False, metadata=_h(STATIC_CACHE_HELP))
     json_out: str | None = field(default=None, metadata=_h("write the JSON report (results + provenance) here"))
     md_out: str | None = field(default=None, metadata=_h("write the Markdown report here (plots go beside it)"))
     samples_out: str | None = field(default=None, metadata=_h("write every sample (prompt, reply, reward, pass) as JSONL here"))
@@ -70,20 +67,21 @@ class EvalConfig:
         def fail(msg: str) -> None:
             raise ValueError(msg)
 
-        for name in ("problems", "n", "batch_size", "max_new_tokens"):
+        for name in ("problems", "n", "batch_size"):
             if getattr(self, name) < 1:
                 fail(f"{name} must be >= 1, got {getattr(self, name)}")
-        self.sampling()  # validates the sampling fields
+        if isinstance(self.sampling, dict):  # from JSON
+            object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
         if isinstance(self.env, str):
             object.__setattr__(self, "env", tuple(e.strip() for e in self.env.split(",") if e.strip()))
         object.__setattr__(self, "k", tuple(self.k))
         if any(k < 1 for k in self.k):
             fail(f"every k must be >= 1, got k={','.join(map(str, self.k))}")
         notes: list[str] = []
-        if self.temperature == 0 and self.n != 1:
+        if self.sampling.temperature == 0 and self.n != 1:
             notes.append(f"temperature 0 is greedy decoding, so every sample would be the same: n set to 1 (was {self.n}); only pass@1 is reported")
             object.__setattr__(self, "n", 1)
-        elif self.temperature > 0:
+        elif self.sampling.temperature > 0:
             too_big = [k for k in self.k if k > self.n]
             if too_big:
                 fail(f"pass@{too_big[0]} needs at least {too_big[0]} samples per problem but n={self.n}: "
@@ -96,9 +94,6 @@ class EvalConfig:
         if not self.k:
             return default_ks(self.n)
         return tuple(sorted({k for k in self.k if k <= self.n})) or (1,)
-
-    def sampling(self) -> SamplingConfig:
-        return SamplingConfig.of(self)
 
 
 def problem_seeds(seed: int, problems: int) -> list[int]:
@@ -191,7 +186,7 @@ def evaluate(
     """Evaluate ``policy`` on the test split of each env.
 
     Args:
-        policy: any ``Policy``; an ``HFSampler``'s sampling settings override the config's.
+        policy: any ``Policy``; an ``Engine``'s sampling settings override the config's.
         env_ids: ids (namespace optional); default: ``config.env`` / ``config.suite``.
         config: an ``EvalConfig``; ``overrides`` (its field names, e.g. ``problems=32, n=1,
             seed=0``) are applied on top of it (or of the defaults).
@@ -202,15 +197,14 @@ def evaluate(
     The caller's torch RNG state is left untouched (sampling uses a forked, seeded RNG).
     """
     config = dataclasses.replace(config, **overrides) if config is not None else EvalConfig(**overrides)
-    if isinstance(policy, HFSampler):  # the sampler's settings are what is actually used
-        s = policy.config
-        config = dataclasses.replace(config, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k, max_new_tokens=s.max_new_tokens)
+    tokens = isinstance(policy, Engine)
+    if tokens:  # the engine's settings are what is actually used
+        config = dataclasses.replace(config, sampling=policy.config)
     if isinstance(env_ids, str):
         env_ids = [env_ids]
     ids = resolve_env_ids(env_ids or config.env, None if env_ids else config.suite)
-    tokens = isinstance(policy, HFSampler)
     seeds = problem_seeds(config.seed, config.problems)
-    pool = envs if envs is not None else EnvPool()
+    pool = envs if envs is not None else EnvPool(strict=config.strict)
     results: list[EnvResult] = []
     samples: list[SampleRecord] = []
     t_start = time.perf_counter()
@@ -242,10 +236,10 @@ def evaluate(
         package_version=_package_version(),
         env_versions={r.env_id: r.version for r in results},
         policy=type(policy).__name__,
-        temperature=config.temperature if tokens else None,
-        top_p=config.top_p if tokens else None,
-        top_k=config.top_k if tokens else None,
-        max_new_tokens=config.max_new_tokens if tokens else None,
+        temperature=config.sampling.temperature if tokens else None,
+        top_p=config.sampling.top_p if tokens else None,
+        top_k=config.sampling.top_k if tokens else None,
+        max_new_tokens=config.sampling.max_new_tokens if tokens else None,
         seed=config.seed,
         problem_seeds=seeds,
         problems=config.problems,

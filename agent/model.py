@@ -20,7 +20,6 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
@@ -197,11 +196,3 @@ def load_policy(
     model = model.to(device=device, dtype=torch_dtype)
     model.eval()
     return model, prepare_tokenizer(tokenizer)
-
-
-def model_info(model: Any) -> dict[str, Any]:
-    """Small provenance record: class, parameter count, dtype, device, source path."""
-    params = sum(p.numel() for p in model.parameters())
-    first = next(model.parameters())
-    return {"class": type(model).__name__, "parameters": params, "dtype": str(first.dtype).replace("torch.", ""),
-            "device": str(first.device), "name_or_path": getattr(model.config, "_name_or_path", "")}

@@ -152,10 +152,6 @@ class EvalReport:
                 return r
         raise KeyError(f"no result for {env_id!r}; the report has {[r.env_id for r in self.results]}")
 
-    def pass_at(self, k: int = 1) -> dict[str, float]:
-        """``{env_id: pass@k}``."""
-        return {r.env_id: r.pass_at_k[k] for r in self.results}
-
     def to_dict(self) -> dict[str, Any]:
         return {"format": REPORT_FORMAT, "provenance": dataclasses.asdict(self.provenance),
                 "results": [r.to_dict() for r in self.results]}

@@ -21,10 +21,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from grpo_gym.envs import make as make_env  # also registers the built-in and plugin envs
 from torch import Tensor
 
-from .sampling import Conversation, HFSampler, Policy
+from grpo_gym.envs import make as make_env  # also registers the built-in and plugin envs
+
+from .engines import Engine
+from .sampling import Conversation, Policy
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +89,69 @@ class Rollout:
         """``[B, G]`` episode rewards."""
         return torch.tensor([e.reward for e in self.episodes], dtype=torch.float32).view(-1, self.group_size)
 
+    def keep_groups(self, groups: list[int]) -> Rollout:
+        """Only the episodes (and samples) of the given groups, renumbered."""
+        G = self.group_size
+        keep = [i for g in groups for i in range(g * G, (g + 1) * G)]
+        remap = {old: new for new, old in enumerate(keep)}
+        samples = [s for s in self.samples if s.episode in remap]
+        for s in samples:
+            s.episode = remap[s.episode]
+        return Rollout([self.episodes[i] for i in keep], samples, G, self.errors, self.generate_s, self.score_s)
+
+    @staticmethod
+    def merge(parts: list[Rollout]) -> Rollout:
+        """One rollout of all ``parts``' groups, in order."""
+        episodes: list[Episode] = []
+        samples: list[Sample] = []
+        for ro in parts:
+            offset = len(episodes)
+            episodes.extend(ro.episodes)
+            for s in ro.samples:
+                s.episode += offset
+                samples.append(s)
+        return Rollout(episodes, samples, parts[0].group_size, sum(r.errors for r in parts),
+                       sum(r.generate_s for r in parts), sum(r.score_s for r in parts))
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """A typed view of what one ``env.step`` returned (Gymnasium's ``info`` stays a dict).
+
+    Read in one place (``from_step``), so the keys an env reports are named once.
+    """
+
+    reward: float
+    done: bool  # terminated or truncated
+    observation: str  # the next prompt of a multi-turn episode ('' when done)
+    success: bool = False  # info["is_success"]
+    components: dict[str, float] = field(default_factory=dict)
+    extracted: str | None = None
+    error: str | None = None
+    timed_out: bool = False
+
+    @classmethod
+    def from_step(cls, obs: Any, reward: Any, terminated: bool, truncated: bool, info: dict[str, Any]) -> StepOutcome:
+        return cls(
+            reward=float(reward),
+            done=bool(terminated or truncated),
+            observation=str(obs),
+            success=bool(info.get("is_success", False)),
+            components={k: float(v) for k, v in (info.get("components") or {}).items()},
+            extracted=None if info.get("extracted") is None else str(info["extracted"]),
+            error=str(info["error"]) if info.get("error") else None,
+            timed_out=bool(info.get("timed_out", False)),
+        )
+
 
 class EnvPool:
     """Env instances by (env id, slot), created with ``gymnasium.make`` and reused across batches."""
 
-    def __init__(self, env_kwargs: dict[str, dict[str, Any]] | None = None, system_prompt: str | None = None) -> None:
+    def __init__(self, env_kwargs: dict[str, dict[str, Any]] | None = None, system_prompt: str | None = None,
+                 *, strict: bool = False) -> None:
         self.env_kwargs = env_kwargs or {}
         self.system_prompt_override = system_prompt or None
+        self.strict = strict  # scorer errors raise (TextEnv.set_strict) instead of scoring 0
         self.levels: dict[str, int] = {}  # curriculum level per env id (applied to every slot)
         self._envs: dict[tuple[str, int], gym.Env] = {}
 
@@ -101,6 +159,8 @@ class EnvPool:
         key = (env_id, slot)
         if key not in self._envs:
             env = make_env(env_id, **self.env_kwargs.get(env_id, {}))
+            if self.strict and hasattr(env.unwrapped, "set_strict"):
+                env.unwrapped.set_strict(True)
             if env_id in self.levels:
                 env.unwrapped.set_difficulty(self.levels[env_id])
             self._envs[key] = env
@@ -150,24 +210,25 @@ def prompt_stream(env_ids: Sequence[str], weights: Sequence[float] | None, seed:
 def _step_env(env: gym.Env, episode: Episode, reply: str, strict: bool) -> tuple[str | None, int]:
     """Step one env with one reply; update the episode. Returns (next observation or None, errors)."""
     try:
-        obs, reward, terminated, truncated, info = env.step(reply)
+        out = StepOutcome.from_step(*env.step(reply))
     except Exception as exc:
         if strict:
+            exc.add_note(f"while stepping {episode.env_id} (seed {episode.seed}) with reply {reply[:200]!r}")
             raise
         episode.error = f"{type(exc).__name__}: {exc}"
         return None, 1
-    if not math.isfinite(float(reward)):
+    if not math.isfinite(out.reward):
         if strict:
-            raise ValueError(f"{episode.env_id} returned a non-finite reward {reward!r} (seed {episode.seed})")
-        episode.error = f"non-finite reward {reward!r}"
+            raise ValueError(f"{episode.env_id} returned a non-finite reward {out.reward!r} (seed {episode.seed})")
+        episode.error = f"non-finite reward {out.reward!r}"
         return None, 1
-    episode.reward += float(reward)
-    episode.success = bool(info.get("is_success", False))
-    episode.components = {k: float(v) for k, v in (info.get("components") or {}).items()}
-    episode.timed_out = episode.timed_out or bool(info.get("timed_out", False))
-    if info.get("error"):
-        episode.error = str(info["error"])
-    return (None if terminated or truncated else str(obs)), int(bool(info.get("error")))
+    episode.reward += out.reward
+    episode.success = out.success
+    episode.components = dict(out.components)
+    episode.timed_out = episode.timed_out or out.timed_out
+    if out.error:
+        episode.error = out.error
+    return (None if out.done else out.observation), int(out.error is not None)
 
 
 def collect(
@@ -182,8 +243,8 @@ def collect(
 ) -> Rollout:
     """Run ``group_size`` episodes per request (consecutive episodes form one GRPO group).
 
-    With an ``HFSampler`` the token tensors of every reply are kept for training; any other
-    policy (e.g. a scripted one in tests) yields episodes only.
+    With an ``Engine`` the token tensors of every reply are kept for training; any other
+    policy (e.g. a scripted one in tests, a served model) yields episodes only.
     """
     t_score = time.perf_counter()
     episodes: list[Episode] = []
@@ -209,7 +270,7 @@ def collect(
         else:
             batch_convs, n = [list(episodes[i].conversation) for i in active], 1
         t0 = time.perf_counter()
-        gen = policy.generate(batch_convs, n) if isinstance(policy, HFSampler) else None
+        gen = policy.generate(batch_convs, n) if isinstance(policy, Engine) else None
         texts = gen.texts if gen is not None else list(policy(batch_convs, n))
         t1 = time.perf_counter()
         generate_s += t1 - t0

@@ -12,7 +12,7 @@ What it does
       project's: created if missing with ``pip install torch==2.13.0`` first (pinned: otherwise
       pip pulls a multi-GB CUDA build), then ``trl==TRL_VERSION`` with the SAME transformers and
       accelerate versions as the project venv, then ``pip install -e <repo>`` (for the envs).
-    * Two configurations: ``tiny`` (``grpo_gym.agent.tiny.build_tiny_model``, written to a temp
+    * Two configurations: ``tiny`` (``grpo_gym.testing.build_tiny_model``, written to a temp
       folder) and ``smollm2`` (the cached save_pretrained folder ``~/.cache/grpo_gym/smollm2-135m``
       that ``load_policy("smollm2-135m")`` makes). Both sides load the model from that folder.
     * Identical settings on both sides: B prompts per step, G replies each, max new tokens,
@@ -34,7 +34,7 @@ How the per-phase times are taken (the same timers on both sides, patched in the
       TRL: a timer around ``GRPOTrainer._generate`` (the same work). ``hf_generate`` is the
       part inside ``GenerationMixin.generate`` on both sides.
     * score: grpo-gym's ``time_score`` (env.reset + env.step); TRL: ``_calculate_rewards``.
-    * reference: forwards of the reference model (grpo-gym ``trainer._logps`` under inference
+    * reference: forwards of the reference model (grpo-gym ``Learner._logps`` under inference
       mode; TRL ``_get_per_token_logps_and_entropies`` with the ref model).
     * policy_fwd: the policy's log-prob forward with grad (same two functions).
     * backward: ``torch.Tensor.backward``. optimizer: ``clip_grad_norm_`` + ``AdamW.step``.
@@ -136,6 +136,7 @@ def install_common_timers(tm: Timers) -> None:
 def prompts_for(spec: dict) -> list[list[dict]]:
     """The B * (warmup + steps) conversations grpo-gym's trainer draws, in order, with env ids/seeds."""
     import gymnasium  # noqa: F401
+
     from grpo_gym.agent.rollout import EnvPool, prompt_stream
 
     pool = EnvPool()
@@ -153,28 +154,29 @@ def prompts_for(spec: dict) -> list[list[dict]]:
 
 def worker_ours(spec: dict, tm: Timers) -> dict:
     import torch
+
     from grpo_gym.agent import trainer as trainer_mod
+    from grpo_gym.agent import update as update_mod
     from grpo_gym.agent.config import GRPOConfig
 
-    orig_logps = trainer_mod._logps
+    orig_logps = update_mod.Learner._logps
 
     def phase_of(*_args, **_kwargs):
         if torch.is_inference_mode_enabled():
             return "reference"
         return "policy_fwd" if torch.is_grad_enabled() else "old_logp"
 
-    trainer_mod._logps = tm.wrap(orig_logps, phase_of)
-    if spec.get("no_share_prefix"):  # A/B: the plain full forward of logprobs.py before the prompt sharing
-        from grpo_gym.agent import logprobs
-
-        logprobs.SHARE_PROMPT_PREFIX = False
+    update_mod.Learner._logps = tm.wrap(orig_logps, phase_of)
     n = spec["warmup"] + spec["steps"]
     out = tempfile.mkdtemp(prefix="bench-ours-")
-    cfg = GRPOConfig(model=spec["model_path"], env=(spec["env"],), steps=n, prompts_per_step=spec["B"],
-                     group_size=spec["G"], max_new_tokens=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
-                     beta=spec["beta"], mu=spec["mu"], lr=spec["lr"], loss_type="grpo", adv_scale="group",
-                     max_grad_norm=1.0, micro_batch_size=spec["B"] * spec["G"], device="cpu", dtype="float32",
-                     seed=spec["seed"], output_dir=out, eval_before_after=False, sample_every=0, progress=False)
+    cfg = GRPOConfig.from_dict(dict(
+        model=spec["model_path"], env=(spec["env"],), steps=n, prompts_per_step=spec["B"],
+        group_size=spec["G"], max_new_tokens=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
+        beta=spec["beta"], mu=spec["mu"], lr=spec["lr"], loss_type="grpo", adv_scale="group",
+        max_grad_norm=1.0, micro_batch_size=spec["B"] * spec["G"], device="cpu", dtype="float32",
+        seed=spec["seed"], output_dir=out, eval_before_after=False, sample_every=0, progress=False,
+        # A/B: the plain definition of the log-probs instead of agent/fast's
+        logprobs="plain" if spec.get("plain_logprobs") else "fast"))
     steps: list[dict] = []
     tm.snaps.clear()
     tm.cpu.clear()
@@ -187,7 +189,7 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
                       "samples": spec["B"] * spec["G"], "kl": m.get("kl"), "loss": m.get("loss")})
 
     if spec.get("profile"):
-        _profile_hook(spec, trainer_mod)
+        _profile_hook(spec)
     t_start = time.perf_counter()
     tm.snapshot()  # start of step 1 (includes model load before it: warm-up only)
     trainer_mod.train(cfg, on_step=on_step, echo=lambda s: None)
@@ -195,11 +197,14 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
     return {"steps": steps}
 
 
-def _profile_hook(spec: dict, trainer_mod) -> None:
-    """torch.profiler over the first timed step (generation + optimise)."""
+def _profile_hook(spec: dict) -> None:
+    """torch.profiler over the first timed step (generation + update)."""
     import torch
 
-    orig_rollout, orig_opt = trainer_mod.rollout_step, trainer_mod.optimise
+    from grpo_gym.agent import step as step_mod
+    from grpo_gym.agent import update as update_mod
+
+    orig_rollout, orig_opt = step_mod.sample_groups, update_mod.Learner.update
     state = {"i": 0, "prof": None}
     target = spec["warmup"]
 
@@ -217,15 +222,16 @@ def _profile_hook(spec: dict, trainer_mod) -> None:
         state["i"] += 1
         return res
 
-    trainer_mod.rollout_step, trainer_mod.optimise = rollout_step, optimise
+    step_mod.sample_groups, update_mod.Learner.update = rollout_step, optimise
 
 
 def worker_trl(spec: dict, tm: Timers) -> dict:
     import torch
     from datasets import Dataset
-    from grpo_gym.agent.rollout import EnvPool
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
+
+    from grpo_gym.agent.rollout import EnvPool
 
     rows = prompts_for(spec)
     pool = EnvPool()
@@ -403,8 +409,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile", action="store_true", help="torch.profiler table of one grpo-gym step (stderr)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads on both sides (default 1: see 'Threads' at the top)")
-    ap.add_argument("--no-share-prefix", action="store_true",
-                    help="grpo-gym without the shared-prompt forward (logprobs.SHARE_PROMPT_PREFIX=False)")
+    ap.add_argument("--plain-logprobs", action="store_true",
+                    help="grpo-gym with the plain log-prob definition (GRPOConfig.logprobs=plain) instead of agent/fast")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per worker run")
     ap.add_argument("--worker", choices=("ours", "trl"), help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
@@ -415,7 +421,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     from grpo_gym.agent.model import _fetch_embedded
-    from grpo_gym.agent.tiny import build_tiny_model
+    from grpo_gym.testing import build_tiny_model
 
     t_all = time.perf_counter()
     trl_py = ensure_trl_venv(Path(args.trl_venv)) if args.only != "ours" else None
@@ -427,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
                     "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": describe_machine(("torch", "transformers", "trl")), "configs": {}}
     for name in args.models.split(","):
         spec = dict(CONFIGS[name], model_path=paths[name](), profile=args.profile, threads=args.threads,
-                    no_share_prefix=args.no_share_prefix)
+                    plain_logprobs=args.plain_logprobs)
         runs: dict[str, list[dict]] = {"ours": [], "trl": []}
         for rnd in range(args.rounds):
             for impl in ("ours", "trl"):

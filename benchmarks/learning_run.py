@@ -18,23 +18,24 @@ import shutil
 import time
 from pathlib import Path
 
+from machine import describe_machine  # benchmarks/machine.py, beside this script
+
+import grpo_gym
 from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.engines import HFSampler
 from grpo_gym.agent.evaluate import evaluate
 from grpo_gym.agent.model import load_policy
 from grpo_gym.agent.report import format_summary
 from grpo_gym.agent.rollout import EnvPool
-from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
-from machine import describe_machine  # benchmarks/machine.py, beside this script
-
-import grpo_gym
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def held_out(model_path: str, cfg: GRPOConfig, problems: int) -> dict:
     model, tok = load_policy(model_path, device=cfg.device if cfg.device != "auto" else None)
-    sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=cfg.max_new_tokens, temperature=0.0))
+    sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=cfg.sampling.max_new_tokens, temperature=0.0))
     rep = evaluate(sampler, list(cfg.env), problems=problems, n=1, seed=2024, envs=EnvPool(cfg.parsed_env_kwargs()))
     r = rep.results[0]
     return {"pass_at_1": r.pass_at_k[1], "stderr": r.pass_at_k_stderr.get(1), "mean_reward": r.reward_mean,
@@ -49,8 +50,9 @@ def main() -> None:
     ap.add_argument("--output-dir", default="runs/learning")
     args = ap.parse_args()
     cfg = GRPOConfig(model="smollm2-135m", env=("grpo_gym/Arithmetic-v0",), env_kwargs='{"digits": 2, "terms": 2, "ops": "+"}',
-                     steps=args.steps, prompts_per_step=4, group_size=8, max_new_tokens=48, temperature=0.7, lr=2e-5, beta=0.02,
-                     device=args.device, output_dir=args.output_dir, eval_before_after=False, save_every=10, progress=False)
+                     steps=args.steps, prompts_per_step=4, group_size=8, sampling=SamplingConfig(max_new_tokens=48, temperature=0.7),
+                     lr=2e-5, beta=0.02, device=args.device, output_dir=args.output_dir, eval_before_after=False, save_every=10,
+                     progress=False)
     shutil.rmtree(cfg.output_dir, ignore_errors=True)
     t0 = time.time()
     before = held_out(cfg.model, cfg, args.problems)

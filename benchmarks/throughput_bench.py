@@ -9,7 +9,7 @@ Writes ``benchmarks/results/throughput-<device>.json`` (``--out`` to change) wit
   one reply each, exactly ``--new-tokens`` tokens per reply: EOS is suppressed so every run does
   the same work), with the dynamic KV cache ("eager") and with ``static_cache=True`` (on CUDA
   transformers compiles the decoding step; the first, compiling call is a warm-up and not timed).
-* **Training**: one GRPO update through the trainer's own ``optimise`` (reference forward, policy
+* **Training**: one GRPO update through the trainer's own ``Learner.update`` (reference forward, policy
   log-prob forward with grad, backward, clipping, fused AdamW step) on ``--train-rows`` sequences of prompt + ``--new-tokens`` completion tokens, bf16 autocast on
   CUDA, fp32 on CPU. Reports trained tokens/s, and model FLOPs utilisation
   ``6 * parameters * tokens / time / peak`` with ``--peak-tflops`` (989 = H100 SXM dense bf16;
@@ -19,19 +19,20 @@ Writes ``benchmarks/results/throughput-<device>.json`` (``--out`` to change) wit
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from pathlib import Path
 
 import torch
+from machine import describe_machine  # benchmarks/machine.py, beside this script
+
 from grpo_gym.agent.batch import MicroBatch
 from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.engines import HFSampler
 from grpo_gym.agent.model import load_policy
 from grpo_gym.agent.rollout import EnvPool, prompt_stream
-from grpo_gym.agent.sampling import HFSampler, SamplingConfig
-from grpo_gym.agent.trainer import make_optimizer, make_scheduler, optimise
-from machine import describe_machine  # benchmarks/machine.py, beside this script
+from grpo_gym.agent.sampling import SamplingConfig
+from grpo_gym.agent.update import Learner
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENV = "grpo_gym/ArithmeticEasy-v0"
@@ -71,11 +72,10 @@ def bench_generation(model, tok, device: str, batch: int, new_tokens: int, stati
 
 
 def bench_training(model, tok, device: str, rows: int, new_tokens: int, peak_tflops: float | None, repeats: int) -> dict:
-    """One ``trainer.optimise`` call (reference forward, policy forward/backward, clip, AdamW) per step."""
-    cfg = GRPOConfig(env=(ENV,), lr=1e-6, beta=0.04, micro_batch_size=rows, device=device, max_new_tokens=new_tokens)
-    reference = copy.deepcopy(model).eval().requires_grad_(False)
-    optimizer = make_optimizer(model, cfg)
-    scheduler = make_scheduler(optimizer, cfg, repeats + 1)
+    """One ``Learner.update`` call (reference forward, policy forward/backward, clip, AdamW) per step."""
+    cfg = GRPOConfig(env=(ENV,), lr=1e-6, beta=0.04, micro_batch_size=rows, device=device, steps=repeats + 1,
+                     sampling=SamplingConfig(max_new_tokens=new_tokens))
+    learner = Learner.with_reference_copy(cfg, model, device)
     convs = _conversations(-(-rows // 8))  # GRPO groups of 8 replies per prompt, enough for rows
     gen = HFSampler(model, tok, SamplingConfig(max_new_tokens=new_tokens, temperature=1.0)).generate(convs, n=8)
     ids, mask = gen.input_ids[:rows], gen.attention_mask[:rows]
@@ -84,7 +84,7 @@ def bench_training(model, tok, device: str, rows: int, new_tokens: int, peak_tfl
     params = sum(p.numel() for p in model.parameters())
 
     def step() -> None:
-        optimise(cfg, model, reference, optimizer, scheduler, [batch], device)
+        learner.update([batch])
 
     step()  # warm-up
     if device.startswith("cuda"):
@@ -99,7 +99,7 @@ def bench_training(model, tok, device: str, rows: int, new_tokens: int, peak_tfl
     tokens = int(mask.sum())  # prompt + completion tokens of the batch
     best = min(times)
     out = {"rows": len(ids), "tokens": tokens, "parameters": params, "seconds": [round(t, 4) for t in times],
-           "tokens_per_s": tokens / best, "includes": "trainer.optimise: reference forward + policy forward/backward + clip + AdamW step"}
+           "tokens_per_s": tokens / best, "includes": "Learner.update: reference forward + policy forward/backward + clip + AdamW step"}
     if peak_tflops:
         out["mfu"] = 6 * params * tokens / best / (peak_tflops * 1e12)
         out["peak_tflops"] = peak_tflops

@@ -58,15 +58,11 @@ class _Worker:
     def __init__(self) -> None:
         parent_end, child_end = Pipe(duplex=True)
         fd = child_end.fileno()
-        env = dict(os.environ)
-        paths = [p or os.getcwd() for p in sys.path]
-        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "grpo_gym.rewards._worker", str(fd)],
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,
-                env=env,
                 close_fds=True,
             )
         finally:

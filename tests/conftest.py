@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from grpo_gym.agent.tiny import build_tiny_model
+
+from grpo_gym.testing import build_tiny_model
 
 
 @pytest.fixture(scope="session")

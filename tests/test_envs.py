@@ -9,12 +9,13 @@ import subprocess
 import sys
 import warnings
 
-import grpo_gym.envs as ge
 import gymnasium as gym
 import pytest
-from grpo_gym.envs.base import EnvUsageError, task_split
-from grpo_gym.envs.cli import BAD_REPLIES
 from gymnasium.utils.env_checker import check_env
+
+import grpo_gym.envs as ge
+from grpo_gym.envs.base import EnvUsageError, task_split
+from grpo_gym.envs.checks import BAD_REPLIES
 
 ENV_IDS = [r.id for r in ge.list_envs()]
 SEEDS = (0, 1, 2)

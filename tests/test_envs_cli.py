@@ -6,10 +6,10 @@ import json
 import subprocess
 import sys
 
-import grpo_gym.envs as ge
 import gymnasium as gym
 import pytest
 
+import grpo_gym.envs as ge
 from grpo_gym.cli import main
 
 
@@ -113,7 +113,7 @@ def test_check_fails_with_nonzero_exit(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_console_script_and_module_entry() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "grpo_gym.envs.cli", "envs", "list"],
+        [sys.executable, "-m", "grpo_gym", "envs", "list"],
         capture_output=True,
         text=True,
         timeout=120,

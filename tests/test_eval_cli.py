@@ -93,10 +93,9 @@ def test_greedy_forces_one_sample_and_says_so(tiny_model_dir: Path, tmp_path: Pa
 
 
 def test_suite_all_includes_registered_envs(tiny_model_dir: Path) -> None:
-    from grpo_gym.agent.eval_cli import config_from_args
     from grpo_gym.agent.evaluate import resolve_env_ids
-
     from grpo_gym.cli import build_parser
+    from grpo_gym.commands.eval import config_from_args
 
     args = build_parser().parse_args(["eval", "--suite", "all", "--env", "a,b", "--env", "c"])
     cfg = config_from_args(args)

@@ -10,7 +10,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+
 from grpo_gym.agent.compare import compare, comparison_table
+from grpo_gym.agent.engines import HFSampler
 from grpo_gym.agent.evaluate import (
     EvalConfig,
     evaluate,
@@ -20,7 +22,7 @@ from grpo_gym.agent.evaluate import (
 )
 from grpo_gym.agent.passk import pass_at_k
 from grpo_gym.agent.report import EvalReport, describe_model, load_json, results_table, save_json
-from grpo_gym.agent.sampling import Conversation, HFSampler, SamplingConfig
+from grpo_gym.agent.sampling import Conversation, SamplingConfig
 from grpo_gym.envs.base import TextEnv, task_split
 from grpo_gym.rewards.types import RewardResult, Task
 
@@ -165,14 +167,14 @@ def test_errors_and_multi_turn_are_counted() -> None:
 
 
 def test_config_validation() -> None:
-    greedy = EvalConfig(temperature=0, n=8, k=(1, 4))
+    greedy = EvalConfig(sampling=SamplingConfig(temperature=0), n=8, k=(1, 4))
     assert greedy.n == 1 and greedy.ks == (1,) and "n set to 1" in greedy.notes[0]
     with pytest.raises(ValueError, match="raise --n to 8"):
         EvalConfig(n=4, k=(1, 8))
     with pytest.raises(ValueError, match="problems must be >= 1"):
         EvalConfig(problems=0)
     with pytest.raises(ValueError, match="temperature"):
-        EvalConfig(temperature=-1)
+        EvalConfig(sampling=SamplingConfig(temperature=-1))
     assert EvalConfig(n=8).ks == (1, 2, 4, 8)
     with pytest.raises(ValueError, match="--env"):
         resolve_env_ids((), None)

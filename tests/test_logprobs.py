@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from grpo_gym.agent import logprobs
-from grpo_gym.agent.logprobs import completion_logprobs, position_ids
 from transformers import LlamaConfig, LlamaForCausalLM
+
+from grpo_gym.agent.fast import logprobs
+from grpo_gym.agent.fast.logprobs import fast_completion_logprobs
+from grpo_gym.agent.logprobs import completion_logprobs, plain_completion_logprobs, position_ids
 
 
 def _model(tied: bool) -> LlamaForCausalLM:
@@ -56,8 +58,6 @@ def test_every_path_matches_the_plain_forward(tied: bool, share: bool, split: bo
     ids, attn, weights, T = _batch()
     real = attn[:, -T:].float()
     want, want_grads = _value_and_grads(lambda: _naive(model, ids, attn, T, 0.7), model, weights, real)
-    monkeypatch.setattr(logprobs, "SHARE_PROMPT_PREFIX", share)
-    monkeypatch.setattr(logprobs, "SPLIT_HEAD", split)
     shared_calls: list[bool] = []
     real_shared = logprobs._shared_prefix_states
 
@@ -67,7 +67,9 @@ def test_every_path_matches_the_plain_forward(tied: bool, share: bool, split: bo
         return out
 
     monkeypatch.setattr(logprobs, "_shared_prefix_states", spy)
-    got, got_grads = _value_and_grads(lambda: completion_logprobs(model, ids, attn, T, temperature=0.7)[0], model, weights, real)
+    got, got_grads = _value_and_grads(
+        lambda: fast_completion_logprobs(model, ids, attn, T, temperature=0.7, share_prompt=share, split_head=split)[0],
+        model, weights, real)
     assert shared_calls == ([True] if share else [])  # the path under test really ran
     m = real.bool()
     assert torch.allclose(got[m], want[m], atol=1e-5)
@@ -143,3 +145,26 @@ def test_gradient_checkpointing_takes_the_full_forward_with_equal_gradients() ->
     assert torch.allclose(got[m], want[m], atol=1e-5)
     for name, g in want_grads.items():
         assert torch.allclose(got_grads[name], g, atol=1e-5), name
+
+
+def test_plain_path_is_the_definition_in_values_gradients_and_entropy() -> None:
+    model = _model(True)
+    ids, attn, weights, T = _batch()
+    real = attn[:, -T:].float()
+    want, want_grads = _value_and_grads(lambda: _naive(model, ids, attn, T, 0.7), model, weights, real)
+    got, got_grads = _value_and_grads(
+        lambda: completion_logprobs(model, ids, attn, T, temperature=0.7, impl="plain")[0], model, weights, real)
+    assert torch.allclose(got, want, atol=1e-6)  # every position, padding included
+    for name, g in want_grads.items():
+        assert torch.allclose(got_grads[name], g, atol=1e-6), name
+    _, ent = plain_completion_logprobs(model, ids, attn, T)
+    _, fast_ent = completion_logprobs(model, ids, attn, T, impl="fast")
+    m = real.bool()
+    assert torch.allclose(ent[m], fast_ent[m], atol=1e-4) and not ent.requires_grad
+
+
+def test_unknown_impl_is_an_error() -> None:
+    model = _model(True)
+    ids, attn, _, T = _batch()
+    with pytest.raises(ValueError, match="'fast' or 'plain'"):
+        completion_logprobs(model, ids, attn, T, impl="turbo")  # type: ignore[arg-type]

@@ -6,8 +6,10 @@ import dataclasses
 
 import pytest
 import torch
-from grpo_gym.agent.prepack import prepack_available, prepacked_linears
-from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+
+from grpo_gym.agent.engines import HFSampler
+from grpo_gym.agent.fast.prepack import prepack_available, prepacked_linears
+from grpo_gym.agent.sampling import SamplingConfig
 
 needs_onednn = pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="torch built without oneDNN")
 
@@ -51,7 +53,8 @@ def test_non_float32_weights_keep_the_plain_path(tiny_policy) -> None:
 
 
 def test_sampler_draws_the_same_replies_with_and_without_packing(tiny_policy, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grpo_gym.agent import prepack, sampling
+    from grpo_gym.agent.engines import hf as sampling
+    from grpo_gym.agent.fast import prepack
 
     model, tok = tiny_policy
     assert not prepack.worth_prepacking(model)  # the tiny model is not packed by default...
@@ -92,11 +95,10 @@ def test_static_cache_samples_what_the_dynamic_cache_samples(tiny_policy, temper
 @needs_onednn
 def test_trainer_repacks_the_reference_after_a_sync(tiny_model_dir, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Synced every step, the reference equals the policy at each KL estimate: KL ~ 0 (stale packs would give KL > 0)."""
-    from grpo_gym.agent import prepack
-    from grpo_gym.agent.config import GRPOConfig
-    from grpo_gym.agent.trainer import train
-
     import tests.fixture_envs  # noqa: F401  (registers grpo_gym_test/* envs)
+    from grpo_gym.agent.config import GRPOConfig
+    from grpo_gym.agent.fast import prepack
+    from grpo_gym.agent.trainer import train
 
     monkeypatch.setattr(prepack, "MIN_PREPACK_BYTES", 0)
     packs: list[int] = []
@@ -106,12 +108,12 @@ def test_trainer_repacks_the_reference_after_a_sync(tiny_model_dir, tmp_path, mo
         packs.append(rows)
         return real(model, rows)
 
-    monkeypatch.setattr("grpo_gym.agent.trainer.prepacked_linears", spy)
+    monkeypatch.setattr("grpo_gym.agent.update.prepacked_linears", spy)
     kl = {}
     for packed in (True, False):
-        cfg = GRPOConfig(model=str(tiny_model_dir), env=("grpo_gym_test/Letter-v0",), steps=3, prompts_per_step=2, group_size=4,
+        cfg = GRPOConfig.from_dict(dict(model=str(tiny_model_dir), env=("grpo_gym_test/Letter-v0",), steps=3, prompts_per_step=2, group_size=4,
                          max_new_tokens=12, lr=1e-2, beta=0.1, ref_sync_every=1, device="cpu", cpu_prepack=packed,
-                         output_dir=str(tmp_path / str(packed)), eval_before_after=False, progress=False, micro_batch_size=4)
+                         output_dir=str(tmp_path / str(packed)), eval_before_after=False, progress=False, micro_batch_size=4))
         kl[packed] = [m["kl"] for m in train(cfg, echo=lambda s: None).history]
     assert len(packs) == 1 + 3  # once at the start, again after each of the 3 syncs
     assert max(abs(k) for k in kl[True] + kl[False]) < 1e-6

@@ -41,8 +41,8 @@ def test_one_grpo_step_with_the_default_model(tmp_path: Path) -> None:
     from grpo_gym.agent.config import GRPOConfig
     from grpo_gym.agent.trainer import train
 
-    cfg = GRPOConfig(model="smollm2-135m", env=("grpo_gym_test/Letter-v0",), steps=1, prompts_per_step=1, group_size=2,
-                     max_new_tokens=8, device="cpu", output_dir=str(tmp_path / "run"), eval_before_after=False, progress=False)
+    cfg = GRPOConfig.from_dict(dict(model="smollm2-135m", env=("grpo_gym_test/Letter-v0",), steps=1, prompts_per_step=1, group_size=2,
+                                    max_new_tokens=8, device="cpu", output_dir=str(tmp_path / "run"), eval_before_after=False, progress=False))
     res = train(cfg, echo=lambda s: None)
     assert res.checkpoint is not None and res.history[0]["completion_len"] > 0
 
@@ -52,7 +52,7 @@ def test_one_grpo_step_on_cuda_in_bf16(tiny_model_dir: Path, tmp_path: Path) -> 
     from grpo_gym.agent.config import GRPOConfig
     from grpo_gym.agent.trainer import train
 
-    cfg = GRPOConfig(model=str(tiny_model_dir), env=("grpo_gym_test/Letter-v0",), steps=2, prompts_per_step=2, group_size=4,
-                     max_new_tokens=8, device="cuda", output_dir=str(tmp_path / "run"), eval_before_after=False, progress=False)
+    cfg = GRPOConfig.from_dict(dict(model=str(tiny_model_dir), env=("grpo_gym_test/Letter-v0",), steps=2, prompts_per_step=2, group_size=4,
+                                    max_new_tokens=8, device="cuda", output_dir=str(tmp_path / "run"), eval_before_after=False, progress=False))
     res = train(cfg, echo=lambda s: None)
     assert all(m["loss"] == m["loss"] for m in res.history)  # finite, not NaN

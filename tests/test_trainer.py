@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from grpo_gym.agent import load_policy
-from grpo_gym.agent.config import GRPOConfig
-from grpo_gym.agent.logprobs import completion_logprobs
-from grpo_gym.agent.rollout import EnvPool, PromptRequest, collect
-from grpo_gym.agent.sampling import HFSampler, SamplingConfig
-from grpo_gym.agent.trainer import train
 
 import tests.fixture_envs  # noqa: F401  (registers grpo_gym_test/* envs)
+from grpo_gym.agent import load_policy
+from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.engines import HFSampler
+from grpo_gym.agent.fast.prefill import shared_prefill
+from grpo_gym.agent.logprobs import completion_logprobs
+from grpo_gym.agent.rollout import EnvPool, PromptRequest, collect
+from grpo_gym.agent.sampling import SamplingConfig
+from grpo_gym.agent.trainer import train
 
 
 def tiny_cfg(model_dir: Path, out: Path, **kw) -> GRPOConfig:
@@ -23,7 +25,7 @@ def tiny_cfg(model_dir: Path, out: Path, **kw) -> GRPOConfig:
                 max_new_tokens=12, lr=1e-3, beta=0.04, device="cpu", output_dir=str(out), eval_before_after=False,
                 progress=False, seed=0)
     base.update(kw)
-    return GRPOConfig(**base)
+    return GRPOConfig.from_dict(base)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +42,7 @@ def tiny_cfg(model_dir: Path, out: Path, **kw) -> GRPOConfig:
 )
 def test_config_rejects_bad_settings_with_a_fix(kw: dict, msg: str) -> None:
     with pytest.raises(ValueError, match=msg):
-        GRPOConfig(**kw)
+        GRPOConfig.from_dict(kw)
 
 
 def test_config_roundtrip() -> None:
@@ -169,7 +171,7 @@ def test_curriculum_raises_difficulty_when_pass_rate_is_high(tmp_path: Path, tin
 
 
 def test_metrics_flatten_for_scalar_loggers() -> None:
-    from grpo_gym.agent.trainer import _flatten
+    from grpo_gym.agent.metrics import flatten as _flatten
 
     flat = _flatten({"step": 3, "kl": 0.5, "ok": True, "eval": "text", "reward_by_env": {"a/B-v0": 1.0}})
     assert flat == {"step": 3.0, "kl": 0.5, "reward_by_env/a/B-v0": 1.0}
@@ -222,7 +224,7 @@ def test_shared_prefill_samples_exactly_what_plain_generate_samples(tiny_policy)
     plain = model.generate(input_ids=ids, attention_mask=mask, **kw)
     torch.manual_seed(0)
     shared = model.generate(input_ids=ids, attention_mask=mask, **kw,
-                            **sampler._shared_prefill(enc["input_ids"], enc["attention_mask"], 4))
+                            **shared_prefill(model, enc["input_ids"], enc["attention_mask"], 4))
     assert torch.equal(plain.sequences, shared.sequences)
     for a, b in zip(plain.logits, shared.logits, strict=True):
         assert torch.allclose(a, b, atol=1e-4)
@@ -234,7 +236,7 @@ def test_shared_prefill_samples_exactly_what_plain_generate_samples(tiny_policy)
 
 
 def test_optimizer_is_fused_adamw_and_steps_like_the_plain_one(tiny_policy) -> None:
-    from grpo_gym.agent.trainer import make_optimizer
+    from grpo_gym.agent.update import make_optimizer
 
     model, _ = tiny_policy
     cfg = GRPOConfig(env=("grpo_gym_test/Letter-v0",), lr=1e-2, weight_decay=0.1)
@@ -255,7 +257,7 @@ def test_optimizer_is_fused_adamw_and_steps_like_the_plain_one(tiny_policy) -> N
 def test_keep_freed_memory_applies_on_glibc() -> None:
     import platform
 
-    from grpo_gym.agent.cpu_memory import keep_freed_memory
+    from grpo_gym.agent.fast.memory import keep_freed_memory
 
     applied = keep_freed_memory()
     assert isinstance(applied, bool)

@@ -1,8 +1,10 @@
-"""``grpo-gym``: the command line. Subcommands live beside the code they drive:
+"""``grpo-gym``: the command line, one layer on top of the libraries (which never import it).
 
-    envs   grpo_gym.envs.cli         list, show and check environments
-    train  grpo_gym.agent.train_cli  GRPO training (flags generated from GRPOConfig)
-    eval   grpo_gym.agent.eval_cli   pass rates per environment (flags from EvalConfig)
+    envs   grpo_gym.commands.envs   list, show and check environments
+    train  grpo_gym.commands.train  GRPO training (flags generated from GRPOConfig)
+    eval   grpo_gym.commands.eval   pass rates per environment (flags from EvalConfig)
+
+Flags are generated from the config dataclasses by ``grpo_gym.commands.flags``.
 
 Errors a user can fix (bad flags, unknown env, missing model) print one line and exit 2;
 set ``GRPO_GYM_DEBUG=1`` for the full traceback.
@@ -17,7 +19,7 @@ import sys
 
 import grpo_gym
 
-SUBCOMMAND_MODULES = ("grpo_gym.envs.cli", "grpo_gym.agent.train_cli", "grpo_gym.agent.eval_cli")
+SUBCOMMAND_MODULES = ("grpo_gym.commands.envs", "grpo_gym.commands.train", "grpo_gym.commands.eval")
 
 
 class UserError(Exception):

@@ -13,10 +13,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from grpo_gym.configcli import add_dataclass_args, dataclass_from_args
+from grpo_gym.agent.evaluate import EvalConfig, resolve_env_ids
+from grpo_gym.agent.report import (
+    EvalReport,
+    results_table,
+    save_json,
+    save_markdown,
+    save_samples_jsonl,
+)
 
-from .evaluate import EvalConfig, resolve_env_ids
-from .report import EvalReport, results_table, save_json, save_markdown, save_samples_jsonl
+from .flags import add_dataclass_args, dataclass_from_args
 
 
 def _err(msg: str) -> None:
@@ -54,7 +60,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
 
 def _check_outputs(cfg: EvalConfig) -> None:
     """Fail before loading a model on output settings that cannot work."""
-    from .plots import INSTALL_HINT, plots_available
+    from grpo_gym.agent.plots import INSTALL_HINT, plots_available
 
     if cfg.plots == "on":
         if cfg.md_out is None:
@@ -67,7 +73,12 @@ def _check_outputs(cfg: EvalConfig) -> None:
 
 def _plots(report: EvalReport, cfg: EvalConfig, md_path: Path) -> tuple[dict[str, str], list[str]]:
     """Write the PNGs beside ``md_path``; return (caption -> relative path, notes)."""
-    from .plots import INSTALL_HINT, plot_pass_rates, plot_training_curve, plots_available
+    from grpo_gym.agent.plots import (
+        INSTALL_HINT,
+        plot_pass_rates,
+        plot_training_curve,
+        plots_available,
+    )
 
     if cfg.plots == "off":
         return {}, []
@@ -97,10 +108,10 @@ def write_outputs(report: EvalReport, cfg: EvalConfig) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
-    from .model import load_policy
-    from .report import describe_model
-    from .sampling import HFSampler
+    from grpo_gym.agent.engines import make_engine
+    from grpo_gym.agent.evaluate import evaluate
+    from grpo_gym.agent.model import load_policy
+    from grpo_gym.agent.report import describe_model
 
     cfg = config_from_args(args)
     for note in cfg.notes:
@@ -108,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
     env_ids = resolve_env_ids(cfg.env, cfg.suite)
     _check_outputs(cfg)
     model, tokenizer = load_policy(cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype)
-    sampler = HFSampler(model, tokenizer, cfg.sampling())
-    report = evaluate(sampler, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
+    engine = make_engine(model, tokenizer, cfg.sampling)
+    report = evaluate(engine, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
     print(results_table(report))
     for path in write_outputs(report, cfg):
         _err(f"wrote {path}")
@@ -117,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, comparison_table
-    from .report import load_json
+    from grpo_gym.agent.compare import compare, comparison_table
+    from grpo_gym.agent.report import load_json
 
     text = comparison_table(compare(load_json(args.report_a), load_json(args.report_b)))
     print(text)

@@ -2,8 +2,10 @@
 
 Each dataclass field becomes ``--field-name``; its help text comes from
 ``field(metadata={"help": ...})``. Types supported: bool, int, float, str, Optional of
-those, ``Literal[...]`` (choices) and ``tuple[...]`` / ``list[...]`` (comma-separated).
-Validation stays in the dataclass's ``__post_init__``; this module only converts text.
+those, ``Literal[...]`` (choices) and ``tuple[...]`` / ``list[...]`` (comma-separated). A field
+that is itself a dataclass (``GRPOConfig.sampling``) contributes its own fields as flat flags
+(``--temperature``), gathered back into it. Validation stays in the dataclasses'
+``__post_init__``; this module only converts text.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _converter(tp: Any) -> tuple[Any, list[Any] | None]:
 
             return parse_opt, None
         return tp, None
-    raise TypeError(f"configcli: unsupported field type {tp!r}")
+    raise TypeError(f"flags: unsupported field type {tp!r}")
 
 
 class _ExtendAction(argparse.Action):
@@ -82,12 +84,23 @@ class _ExtendAction(argparse.Action):
         setattr(ns, self.dest, type(values)(merged) if isinstance(values, list) else merged)
 
 
+def _nested(cls: type) -> dict[str, type]:
+    """Fields of ``cls`` that are dataclasses themselves: name -> their class."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)
+            if isinstance(hints[f.name], type) and dataclasses.is_dataclass(hints[f.name])}
+
+
 def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()) -> None:
     """Add one ``--flag`` per field of dataclass ``cls`` to ``parser`` (defaults suppressed)."""
     hints = typing.get_type_hints(cls)
     group = parser.add_argument_group(cls.__name__)
+    nested = _nested(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init or f.metadata.get("cli", True) is False:
+            continue
+        if f.name in nested:
+            add_dataclass_args(parser, nested[f.name], skip=skip)
             continue
         conv, choices = _converter(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else (
@@ -115,7 +128,13 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tupl
 
 def dataclass_from_args(cls: type[T], ns: argparse.Namespace, base: T | None = None) -> T:
     """Build ``cls`` from the flags the user actually gave, on top of ``base`` (or defaults)."""
-    given = {f.name: getattr(ns, f.name) for f in dataclasses.fields(cls) if hasattr(ns, f.name)}
+    given: dict[str, Any] = {}
+    for name, sub in _nested(cls).items():
+        inner = {f.name for f in dataclasses.fields(sub)} & set(vars(ns))
+        if inner:
+            given[name] = dataclass_from_args(sub, ns, getattr(base, name) if base is not None else None)
+    given.update({f.name: getattr(ns, f.name) for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                  if f.name not in given and hasattr(ns, f.name)})
     if base is not None:
         return dataclasses.replace(base, **given)  # type: ignore[type-var]
     return cls(**given)

@@ -6,10 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from grpo_gym.configcli import add_dataclass_args, dataclass_from_args
+from grpo_gym.agent.checkpoint import CONFIG_FILE
+from grpo_gym.agent.config import PRESETS, GRPOConfig
 
-from .checkpoint import CONFIG_FILE
-from .config import PRESETS, GRPOConfig
+from .flags import add_dataclass_args, dataclass_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def config_from_args(args: argparse.Namespace) -> GRPOConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .trainer import train
+    from grpo_gym.agent.trainer import train
 
     cfg = config_from_args(args)
     result = train(cfg)

@@ -1,0 +1,46 @@
+"""Generation engines: where prompts become sampled replies (the first seam of the GRPO step).
+
+An engine turns B conversations into ``n`` replies each and returns a typed ``Generation``
+(prompt and completion token ids, masks, truncation flags, texts), so the rest of the step does
+not care who sampled. After every optimizer step the trainer calls ``sync_weights(model)`` so the
+engine samples from the current policy, never a stale one.
+
+    hf    ``HFSampler`` (engines/hf.py): transformers ``generate`` on the training model itself.
+
+``make_engine`` picks one by ``SamplingConfig.engine``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from torch import nn
+
+from ..sampling import Conversation, Generation, SamplingConfig
+from .hf import HFSampler
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Samples replies with token tensors; follows the policy's weights through ``sync_weights``."""
+
+    config: SamplingConfig
+
+    def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation: ...
+
+    def sync_weights(self, model: nn.Module) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]: ...
+
+
+def make_engine(model: nn.Module, tokenizer, config: SamplingConfig) -> Engine:
+    """The engine ``config.engine`` names, sampling from ``model``'s current weights."""
+    if config.engine == "hf":
+        return HFSampler(model, tokenizer, config)
+    raise ValueError(f"unknown engine {config.engine!r}: use 'hf'")
+
+
+__all__ = ["Engine", "HFSampler", "make_engine"]

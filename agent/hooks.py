@@ -1,0 +1,173 @@
+"""What hangs off the GRPO loop: each a small hook called after every step, in list order.
+
+``trainer.train`` runs ``grpo_step`` and then every hook's ``on_step(run, step, result, metrics)``;
+a hook may add to the metrics row before the logging hooks write it. ``on_end`` runs once when
+the loop stops (also after an error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .evaluate import evaluate
+from .metrics import flatten
+from .report import EvalReport, format_summary
+from .rollout import EnvPool
+
+if TYPE_CHECKING:
+    from .step import StepResult
+    from .trainer import Run
+
+
+class Hook:
+    """Base hook: does nothing."""
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        """After step ``step`` (1-based) was taken; ``m`` is its metrics row."""
+
+    def on_end(self, run: Run) -> None:
+        """Once, when the loop stops."""
+
+
+def evaluate_policy(run: Run, envs: EnvPool) -> EvalReport:
+    """Held-out greedy (``eval_temperature``) pass rates of the current policy on every env."""
+    cfg = run.cfg
+    engine = run.make_engine(dataclasses.replace(cfg.sampling, temperature=cfg.eval_temperature))
+    return evaluate(engine, list(cfg.env), problems=cfg.eval_problems, n=1, seed=cfg.seed + 12345, envs=envs)
+
+
+class Curriculum(Hook):
+    """Every ``every`` steps, move each env one difficulty level by its recent pass rate."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        if step % self.every:
+            return
+        window = [*run.history, m][-self.every :]
+        levels = {}
+        for env_id in {e for row in window for e in row.get("pass_by_env", {})}:
+            rates = [row["pass_by_env"][env_id] for row in window if env_id in row.get("pass_by_env", {})]
+            level = run.envs.adjust_difficulty(env_id, sum(rates) / len(rates))
+            if level is not None:
+                levels[env_id] = level
+        m["difficulty"] = levels
+
+
+class ReferenceSync(Hook):
+    """Every ``every`` steps, copy the policy into the frozen reference."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        if step % self.every == 0:
+            run.learner.sync_reference()
+
+
+class PeriodicEval(Hook):
+    """Every ``every`` steps (not the last: the final evaluation follows), held-out pass@1."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        if step % self.every or step >= run.cfg.steps:
+            return
+        ev = evaluate_policy(run, run.eval_envs)
+        m["eval"] = {f"pass@1/{r.env_id}": r.pass_at_k[1] for r in ev.results}
+        run.echo(f"step {step}: " + format_summary(ev))
+
+
+class MetricsLog(Hook):
+    """One JSON row per step in ``metrics.jsonl``; scalars to TensorBoard when it is installed."""
+
+    def __init__(self, run: Run) -> None:
+        self.file = (run.out / "metrics.jsonl").open("a")
+        self.tb = _tensorboard(run)
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        self.file.write(json.dumps(m) + "\n")
+        self.file.flush()
+        if self.tb is not None:
+            for k, v in flatten(m).items():
+                self.tb.add_scalar(k, v, step)
+
+    def on_end(self, run: Run) -> None:
+        self.file.close()
+        if self.tb is not None:
+            self.tb.close()
+
+
+class SampleLog(Hook):
+    """Every ``every`` steps, the first group's conversations in ``samples.jsonl``."""
+
+    def __init__(self, run: Run, every: int) -> None:
+        self.every = every
+        self.file = (run.out / "samples.jsonl").open("a")
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        if (step - 1) % self.every:
+            return
+        for e in res.rollout.episodes[: run.cfg.group_size]:
+            row = {"step": step, "env": e.env_id, "seed": e.seed, "reward": e.reward, "success": e.success,
+                   "conversation": e.conversation}
+            self.file.write(json.dumps(row) + "\n")
+        self.file.flush()
+
+    def on_end(self, run: Run) -> None:
+        self.file.close()
+
+
+class Callback(Hook):
+    """The user's ``on_step(step, metrics)`` callable."""
+
+    def __init__(self, fn: Callable[[int, dict[str, Any]], None]) -> None:
+        self.fn = fn
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        self.fn(step, m)
+
+
+class PeriodicCheckpoint(Hook):
+    """Every ``every`` steps (not the last: the final checkpoint follows), an atomic checkpoint."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        if step % self.every == 0 and step < run.cfg.steps:
+            run.save(step)
+
+
+def default_hooks(run: Run, on_step: Callable[[int, dict[str, Any]], None] | None) -> list[Hook]:
+    """The hooks ``cfg`` asks for, in the order they run."""
+    cfg = run.cfg
+    hooks: list[Hook] = []
+    if cfg.curriculum_every:
+        hooks.append(Curriculum(cfg.curriculum_every))
+    if cfg.ref_sync_every and run.learner.reference is not None:
+        hooks.append(ReferenceSync(cfg.ref_sync_every))
+    if cfg.eval_every:
+        hooks.append(PeriodicEval(cfg.eval_every))
+    hooks.append(MetricsLog(run))
+    if cfg.sample_every:
+        hooks.append(SampleLog(run, cfg.sample_every))
+    if on_step is not None:
+        hooks.append(Callback(on_step))
+    if cfg.save_every:
+        hooks.append(PeriodicCheckpoint(cfg.save_every))
+    return hooks
+
+
+def _tensorboard(run: Run) -> Any:
+    """A TensorBoard writer under ``out/tb`` if the tensorboard package is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(run.out / "tb"))

@@ -1,0 +1,110 @@
+"""Sanity checks for an env (``grpo-gym envs check``): ``run_checks(env_id) -> [CheckResult]``.
+
+Per env: Gymnasium's ``check_env``, seed determinism, the reference reply earning
+``max_reward``, and empty / "I don't know." / garbage replies scoring below it without raising.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+from gymnasium.utils.env_checker import check_env
+
+from .base import TextEnv
+from .registry import resolve_id
+
+#: Replies that must score strictly below the reference.
+BAD_REPLIES: tuple[str, ...] = (
+    "",
+    "I don't know.",
+    "qwerty uiop }{ \\boxed{ \\frac{ ^^ $$",
+    "The answer is \\boxed{banana}.",
+    "%$#@!" * 40,
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    env_id: str
+    check: str
+    ok: bool
+    detail: str = ""
+
+
+def make_unwrapped(env_id: str, **kwargs: Any) -> TextEnv:
+    env = gym.make(resolve_id(env_id), **kwargs).unwrapped
+    if not isinstance(env, TextEnv):
+        raise ValueError(f"{env_id} is not a grpo_gym TextEnv")
+    return env
+
+
+# ---- checks ------------------------------------------------------------------------------------
+def _check_gymnasium(env_id: str, n: int) -> str:
+    env = make_unwrapped(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env, skip_render_check=False)
+    notes = sorted({str(w.message).split("\n")[0] for w in caught})
+    return "; ".join(notes)
+
+
+def _check_determinism(env_id: str, n: int) -> str:
+    a, b = make_unwrapped(env_id), make_unwrapped(env_id)
+    prompts = []
+    for seed in range(n):
+        pa, pb = a.reset(seed=seed)[0], b.reset(seed=seed)[0]
+        if pa != pb or a.reset(seed=seed)[0] != pa:
+            raise AssertionError(f"seed {seed} gave different prompts")
+        prompts.append(pa)
+    if n > 2 and len(set(prompts)) == 1:
+        raise AssertionError(f"{n} different seeds all gave the same prompt")
+    return f"{len(set(prompts))} distinct prompts from {n} seeds"
+
+
+def _check_reference(env_id: str, n: int) -> str:
+    env = make_unwrapped(env_id)
+    for seed in range(n):
+        for split in ("train", "test"):
+            _, info = env.reset(seed=seed, options={"split": split})
+            result = env.score(info["reference"], info["task"])
+            if result.score < env.max_reward - 1e-9:
+                raise AssertionError(
+                    f"seed {seed} {split}: reference scored {result.score} < {env.max_reward} ({result.reason}, {result.error})"
+                )
+    return f"{2 * n} references score {env.max_reward}"
+
+
+def _check_bad_replies(env_id: str, n: int) -> str:
+    env = make_unwrapped(env_id)
+    for seed in range(n):
+        _, info = env.reset(seed=seed)
+        for reply in BAD_REPLIES:
+            result = env.score(reply, info["task"])
+            if not result.score < env.max_reward:
+                raise AssertionError(
+                    f"seed {seed}: reply {reply[:30]!r} scored {result.score}, the maximum"
+                )
+    return f"{len(BAD_REPLIES) * n} bad replies score below {env.max_reward}"
+
+
+CHECKS: dict[str, Callable[[str, int], str]] = {
+    "check_env": _check_gymnasium,
+    "determinism": _check_determinism,
+    "reference_max": _check_reference,
+    "bad_replies_low": _check_bad_replies,
+}
+
+
+def run_checks(env_id: str, n: int = 3) -> list[CheckResult]:
+    """Run every check in ``CHECKS`` on ``env_id`` (never raises; failures are results)."""
+    results = []
+    for name, fn in CHECKS.items():
+        try:
+            results.append(CheckResult(env_id, name, True, fn(env_id, n)))
+        except Exception as exc:
+            results.append(CheckResult(env_id, name, False, f"{type(exc).__name__}: {exc}"))
+    return results

@@ -1,0 +1,1 @@
+"""The ``grpo-gym`` subcommands (``grpo_gym.cli`` builds the parser from them)."""

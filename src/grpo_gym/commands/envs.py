@@ -1,0 +1,109 @@
+"""``grpo-gym envs``: list, show and check environments.
+
+    grpo-gym envs list [--json]
+    grpo-gym envs show ID [--seed N] [--n K] [--split test] [--kwarg KEY=VALUE ...]
+    grpo-gym envs check [ID ...] [--n K]
+
+``check`` runs, per env: Gymnasium's ``check_env``, seed determinism, the reference reply
+earning ``max_reward``, and empty / "I don't know." / garbage replies scoring below it without
+raising. It exits 1 if any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import Any
+
+from grpo_gym.envs import list_envs, resolve_id
+from grpo_gym.envs.checks import make_unwrapped, run_checks
+
+
+def _parse_kwarg(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--kwarg {text!r}: use KEY=VALUE, e.g. --kwarg digits=3")
+    try:
+        return key.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return key.strip(), value
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    records = list_envs()
+    if args.json:
+        print(json.dumps([asdict(r) for r in records], indent=2))
+        return 0
+    width = max((len(r.id) for r in records), default=10)
+    kind_w = max((len(r.reward_kind) for r in records), default=6)
+    print(f"{'ID':<{width}}  {'REWARD':<{kind_w}}  {'TURNS':<6}  DESCRIPTION")
+    for r in records:
+        turns = "multi" if r.multi_turn else "single"
+        print(f"{r.id:<{width}}  {r.reward_kind:<{kind_w}}  {turns:<6}  {r.description}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    kwargs = dict(_parse_kwarg(k) for k in args.kwarg)
+    env = make_unwrapped(args.id, **kwargs)
+    for i in range(args.n):
+        seed = args.seed + i
+        prompt, info = env.reset(seed=seed, options={"split": args.split})
+        print(f"--- {resolve_id(args.id)}  seed={seed}  split={args.split}")
+        print(f"PROMPT:    {prompt}")
+        print(f"REFERENCE: {info['reference']}")
+        if info["task"].answer is not None:
+            print(f"ANSWER:    {info['task'].answer}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    ids = [resolve_id(i) for i in args.ids] or [r.id for r in list_envs()]
+    failed = 0
+    for env_id in ids:
+        for result in run_checks(env_id, args.n):
+            failed += not result.ok
+            status = "ok  " if result.ok else "FAIL"
+            print(f"{status}  {env_id:<32}  {result.check:<16}  {result.detail}", flush=True)
+    print(f"{len(ids)} env(s) checked, {failed} failure(s)")
+    return 1 if failed else 0
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``envs`` (with ``list``, ``show``, ``check``) to the top-level CLI."""
+    parser = subparsers.add_parser(
+        "envs",
+        help="list, show and check environments",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="envs_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("list", help="list registered environments")
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="sample prompts with their reference replies")
+    p.add_argument(
+        "id", help="env id, e.g. grpo_gym/Arithmetic-v0 (the grpo_gym/ prefix is optional)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
+    p.add_argument("--n", type=int, default=3, help="number of samples (default: 3)")
+    p.add_argument(
+        "--split", choices=("train", "test"), default="train", help="split (default: train)"
+    )
+    p.add_argument(
+        "--kwarg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor kwarg (JSON value or plain string), repeatable, e.g. --kwarg digits=1",
+    )
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("check", help="run Gymnasium's check_env and reward sanity checks")
+    p.add_argument("ids", nargs="*", help="env ids (default: every registered env)")
+    p.add_argument("--n", type=int, default=3, help="seeds per check (default: 3)")
+    p.set_defaults(func=cmd_check)
+    return parser
