@@ -73,6 +73,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
+
     from grpo_gym.agent import load_policy
     from grpo_gym.agent.engines.vllm import VLLMEngine, VLLMSettings
     from grpo_gym.agent.sampling import HFSampler, SamplingConfig
@@ -80,7 +81,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model_name = args.model
     if args.model == "tiny":
-        from grpo_gym.agent.tiny import build_tiny_model
+        from grpo_gym.testing import build_tiny_model
 
         # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
         model_name = str(

@@ -10,11 +10,12 @@ import importlib.util
 
 import pytest
 import torch
+from transformers import LlamaConfig
+
 from grpo_gym.agent import load_policy
 from grpo_gym.agent.engines.vllm import VLLMEngine, VLLMSettings, VLLMUnavailable, check_vllm
 from grpo_gym.agent.logprobs import completion_logprobs
 from grpo_gym.agent.sampling import HFSampler, SamplingConfig
-from transformers import LlamaConfig
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 needs_vllm = pytest.mark.skipif(
@@ -34,7 +35,7 @@ SAMPLING = SamplingConfig(max_new_tokens=24, temperature=1.0)
 
 @pytest.fixture(scope="module")
 def engine_and_policy(tmp_path_factory: pytest.TempPathFactory):
-    from grpo_gym.agent.tiny import build_tiny_model
+    from grpo_gym.testing import build_tiny_model
 
     # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
     path = build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)

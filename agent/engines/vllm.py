@@ -24,6 +24,7 @@ sampling follows the process's torch RNG.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import os
 import tempfile
@@ -312,11 +313,10 @@ class VLLMEngine:
         texts = self.tokenizer.batch_decode(
             completion_ids.masked_fill(mask == 0, pad), skip_special_tokens=True
         )
-        gen = Generation(
-            prompt_ids, prompt_mask, completion_ids, mask, torch.tensor(truncated), texts
+        truncated_t = torch.tensor(truncated)
+        return Generation(
+            prompt_ids, prompt_mask, completion_ids, mask, truncated_t, texts, sampled_logp
         )
-        gen.sampled_logp = sampled_logp  # TODO(seam): constructor field once Generation has it
-        return gen
 
     @torch.no_grad()
     def sync_weights(self, model: nn.Module) -> None:
@@ -331,7 +331,16 @@ class VLLMEngine:
     def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
         return self.generate(conversations, n).texts
 
+    def with_sampling(self, config: SamplingConfig) -> VLLMEngine:
+        """The same engine (same ``vllm.LLM``, same weights) with other sampling settings, e.g. greedy eval."""
+        view = copy.copy(self)
+        view.config = config
+        view._owner = False  # closing a view leaves the shared engine running
+        return view
+
     def close(self) -> None:
+        if not getattr(self, "_owner", True):
+            return
         llm = getattr(self, "llm", None)
         if llm is not None:
             del self.llm
