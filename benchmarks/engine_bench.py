@@ -75,8 +75,9 @@ def main() -> None:
     import torch
 
     from grpo_gym.agent import load_policy
+    from grpo_gym.agent.engines import HFSampler
     from grpo_gym.agent.engines.vllm import VLLMEngine, VLLMSettings
-    from grpo_gym.agent.sampling import HFSampler, SamplingConfig
+    from grpo_gym.agent.sampling import SamplingConfig
 
     torch.set_num_threads(args.threads)
     model_name = args.model
