@@ -21,15 +21,14 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test,lora]"
+	$(PY) -m pip install -q -e ".[test,plot,lora]"
 	touch $@
 
 demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is replaced)
 	rm -rf runs/demo
 	$(VENV)/bin/grpo-gym train --preset demo --output-dir runs/demo
 
-test: setup
-	$(PY) -m ruff check .
+test: lint
 	$(PY) -m pytest -m "not gpu and not vllm" $(PYTEST_ARGS)
 
 vllm-setup: $(VLLM_VENV)/.installed
@@ -44,8 +43,10 @@ $(VLLM_VENV)/.installed: pyproject.toml
 test-vllm: vllm-setup  # the engine's tests (real vLLM on CPU)
 	$(VLLM_PY) -m pytest -m vllm $(PYTEST_ARGS)
 
-lint: setup
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+lint: setup  # ruff (lint + format) and the type checker, as CI runs them
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info

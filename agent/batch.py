@@ -31,9 +31,12 @@ class MicroBatch:
     sampled_logp: Tensor | None = None  # [n, T] the engine's log-probs of the sampled tokens (vLLM)
 
     def to(self, device: torch.device | str) -> MicroBatch:
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return MicroBatch(move(self.input_ids), move(self.attention_mask), move(self.loss_mask), move(self.advantages),
-                          self.completion_len, move(self.old_logp), move(self.ref_logp), move(self.sampled_logp))
+        def move(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.to(device)
+
+        return MicroBatch(self.input_ids.to(device), self.attention_mask.to(device), self.loss_mask.to(device),
+                          self.advantages.to(device), self.completion_len, move(self.old_logp), move(self.ref_logp),
+                          move(self.sampled_logp))
 
 
 def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int, *, mask_truncated: bool = False) -> MicroBatch:
@@ -51,7 +54,7 @@ def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int,
         ids[i, P - p : P] = s.prompt_ids
         ids[i, P : P + t] = s.completion_ids
         attn[i, P - p : P + t] = 1
-        if sampled is not None:
+        if sampled is not None and s.sampled_logp is not None:
             sampled[i, :t] = s.sampled_logp
         if not (mask_truncated and s.truncated):
             loss_mask[i, :t] = 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +16,13 @@ from .sampling import SamplingConfig
 # Old flat names of the sampling settings (run folders and config files written before they
 # were nested): ``from_dict`` moves them into ``sampling``.
 _SAMPLING_FIELDS = {f.name for f in dataclasses.fields(SamplingConfig)}
+_ENV_ID = re.compile(r"-v\d+$")
+
+
+def _matching_env(key: str, envs: tuple[str, ...]) -> str | None:
+    """The entry of ``envs`` that ``key`` names (``ns/Name-v0`` or just ``Name-v0``), if any."""
+    short = key.rsplit("/", 1)[-1]
+    return next((e for e in envs if e == key or e.rsplit("/", 1)[-1] == short), None)
 
 
 def _h(text: str) -> dict[str, str]:
@@ -129,10 +137,15 @@ class GRPOConfig:
             raise ValueError(f"env_kwargs is not valid JSON ({exc}): e.g. '{{\"digits\": 1}}'") from None
         if not isinstance(data, dict):
             raise ValueError("env_kwargs must be a JSON object")
-        if data and all(k in self.env for k in data):
+        keyed = {k: _matching_env(k, self.env) for k in data}
+        if data and all(keyed.values()):  # {"ENV_ID": {...}}, ids full or without the namespace
             if not all(isinstance(v, dict) for v in data.values()):
                 raise ValueError("per-env env_kwargs must map each env id to a JSON object")
-            return dict(data)
+            return {keyed[k]: v for k, v in data.items()}
+        strays = [k for k in data if _ENV_ID.search(k)]
+        if strays:
+            raise ValueError(f"env_kwargs key {strays[0]!r} looks like an env id but is not one of the envs "
+                             f"{list(self.env)}: key each env's settings by an id given in env")
         if len(self.env) > 1:
             raise ValueError("with several envs, env_kwargs must be keyed by env id: {\"ENV_ID\": {...}}")
         return {self.env[0]: data}
@@ -148,7 +161,7 @@ class GRPOConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"unknown GRPOConfig fields {unknown}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        fixed: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         sampling = fixed.get("sampling", {})
         if isinstance(sampling, SamplingConfig):
             sampling = dataclasses.asdict(sampling)

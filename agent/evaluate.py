@@ -198,7 +198,7 @@ def evaluate(
     """
     config = dataclasses.replace(config, **overrides) if config is not None else EvalConfig(**overrides)
     tokens = isinstance(policy, Engine)
-    if tokens:  # the engine's settings are what is actually used
+    if isinstance(policy, Engine):  # the engine's settings are what is actually used
         config = dataclasses.replace(config, sampling=policy.config)
     if isinstance(env_ids, str):
         env_ids = [env_ids]

@@ -82,7 +82,8 @@ def _peft() -> Any:
 
 def linear_names(model: nn.Module) -> set[str]:
     """Last name components of the model's linear layers (the output head excluded)."""
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    get_head = getattr(model, "get_output_embeddings", None)
+    head = get_head() if callable(get_head) else None
     return {
         name.rsplit(".", 1)[-1]
         for name, m in model.named_modules()
@@ -122,8 +123,8 @@ def is_lora(model: nn.Module) -> bool:
 
 
 @contextlib.contextmanager
-def adapters_off(model: nn.Module) -> Iterator[nn.Module]:
-    """Within the block, ``model`` computes the base model (the GRPO reference)."""
+def adapters_off(model: Any) -> Iterator[nn.Module]:
+    """Within the block, ``model`` (a peft model) computes the base model (the GRPO reference)."""
     with model.disable_adapter():
         yield model
 
@@ -194,8 +195,9 @@ def export_merged(
     from .model import load_policy
 
     base_name = str(base) if base is not None else adapter_base_model(checkpoint)
-    model, tokenizer = load_policy(base_name, device="cpu", dtype=torch.float32)
-    model = load_lora_checkpoint(model, checkpoint, trainable=False).merge_and_unload()
+    base_model, tokenizer = load_policy(base_name, device="cpu", dtype=torch.float32)
+    model: Any = load_lora_checkpoint(base_model, checkpoint, trainable=False)
+    model = model.merge_and_unload()
     out = Path(out)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

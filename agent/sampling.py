@@ -42,7 +42,10 @@ class SamplingConfig:
     """How replies are sampled, and by which engine (shared by training and evaluation)."""
 
     engine: EngineName = field(
-        default="hf", metadata={"help": "generation engine: hf (transformers generate) or vllm (colocated vLLM; make vllm-setup)"}
+        default="hf",
+        metadata={
+            "help": "generation engine: hf (transformers generate) or vllm (colocated vLLM; make vllm-setup)"
+        },
     )
     max_new_tokens: int = field(default=128, metadata={"help": "max tokens per reply"})
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature; 0 = greedy"})

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from grpo_gym.envs import resolve_id
+from grpo_gym.envs import make as make_env
 
 from .checkpoint import load_trainer_state, save_checkpoint, set_rng_state
 from .config import GRPOConfig
@@ -82,8 +82,9 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     device = default_device() if cfg.device == "auto" else cfg.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
-    for env_id in cfg.env:  # fail fast, before loading a model, with close matches
-        resolve_id(env_id)
+    env_kwargs = cfg.parsed_env_kwargs()
+    for env_id in cfg.env:  # fail fast, before loading a model: unknown ids (with close matches), bad settings
+        make_env(env_id, **env_kwargs.get(env_id, {})).close()
     run_dir = RunDir.open(cfg, echo)
     run = _build(cfg, run_dir, device, echo)
     ckpt, start = run_dir.checkpoint, run_dir.start_step

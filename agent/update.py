@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, fields
+from typing import Any
 
 import torch
 from torch import nn
@@ -153,7 +154,7 @@ class Learner:
         model.eval()
         stats.time_reference = t_ref
         stats.time_train = time.perf_counter() - t0 - t_ref
-        stats.lr = self.scheduler.get_last_lr()[0]
+        stats.lr = float(self.scheduler.get_last_lr()[0])
         return stats
 
     def _optimizer_step(self, stats: UpdateStats) -> None:
@@ -161,7 +162,7 @@ class Learner:
         cfg = self.cfg
         max_norm = cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
-        if torch.isfinite(grad_norm):
+        if bool(torch.isfinite(torch.as_tensor(grad_norm))):
             stats.grad_norm += float(grad_norm) / cfg.mu
             self.optimizer.step()
         else:
@@ -180,10 +181,10 @@ class Learner:
         if self.reference is not None and self.cfg.sampling.cpu_prepack and worth_prepacking(self.reference):
             self._ref_pack.enter_context(prepacked_linears(self.reference, rows=self.cfg.micro_batch_size))
 
-    def state_dict(self) -> dict[str, object]:
+    def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}
 
-    def load_state_dict(self, state: dict[str, object]) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
 

@@ -6,7 +6,7 @@ Trains ``smollm2-135m`` on two-digit addition (``grpo_gym/Arithmetic-v0`` with
 digits=2, terms=2, ops="+"), evaluates greedy pass@1 on the same held-out test problems before
 and after, and writes ``benchmarks/results/learning-<env>-<model>.json`` (settings, machine,
 before/after with standard errors, the per-step reward curve) plus the curve as PNG (needs
-matplotlib: ``pip install 'grpo-gym[plot]'``).
+matplotlib: ``pip install -e '.[plot]'``).
 """
 
 from __future__ import annotations

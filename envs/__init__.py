@@ -20,14 +20,14 @@ from grpo_gym.rewards.types import RewardResult, Task
 
 from .algebra import Expand, Factor, Simplify
 from .arithmetic import Arithmetic
-from .base import EnvUsageError, TextEnv, task_split
+from .base import EnvSettingsError, EnvUsageError, TextEnv, task_split
 from .builtin import BUILTIN_ENVS, register_builtins
 from .dataset import MathDataset
 from .derivative import Derivative
-from .formatting import AnswerTags, BulletList, JsonObjectEnv, LetterCase, SectionsEnv, WordCount
+from .formatting import BulletList, LetterCase, Sections, WordCount
 from .fractions_env import Fractions
 from .instructions import Instructions
-from .keywords import ForbiddenWordsEnv, KeywordFrequencyEnv, Keywords
+from .keywords import ForbiddenWords, KeywordFrequency, Keywords
 from .linear import LinearEquation
 from .multiturn import MultiTurnMath
 from .polynomial import PolynomialRoots
@@ -45,6 +45,7 @@ from .registry import (
     resolve_id,
 )
 from .spaces import UnicodeText
+from .structured import AnswerTags, JsonObject
 
 __all__ = [
     "BUILTIN_ENVS",
@@ -53,6 +54,7 @@ __all__ = [
     "Arithmetic",
     "Derivative",
     "EnvRecord",
+    "EnvSettingsError",
     "EnvUsageError",
     "Expand",
     "Factor",
@@ -76,12 +78,11 @@ __all__ = [
     "resolve_id",
     "task_split",
 ]
-# --- format/keyword/instruction env classes (envs/formatting.py, keywords.py, instructions.py) ---
+# the writing envs: structured replies, layout, keywords, instructions
 __all__ += [
-    "AnswerTags", "BulletList", "ForbiddenWordsEnv", "Instructions", "JsonObjectEnv",
-    "KeywordFrequencyEnv", "Keywords", "LetterCase", "SectionsEnv", "WordCount",
+    "AnswerTags", "BulletList", "ForbiddenWords", "Instructions", "JsonObject",
+    "KeywordFrequency", "Keywords", "LetterCase", "Sections", "WordCount",
 ]  # fmt: skip
-# --- end format env classes ---
 
 register_builtins()
 load_plugins()

@@ -20,11 +20,12 @@ Contract (Gymnasium 1.x):
         out of turns.
 
 Splits are disjoint by construction: a task belongs to the test split iff a stable hash of
-its prompt falls in the test bucket (``test_fraction``), and ``reset`` redraws from
-``self.np_random`` until the task is in the requested split. So no test prompt can occur in
-training, whatever the seed, and results never depend on PYTHONHASHSEED. An env whose answer is
-expensive to build (sympy) overrides ``pose_task`` instead of ``generate_task``: the redraws then
-build only prompts, and the answer is built once, for the prompt that is kept.
+its split key (by default its prompt; see ``TextEnv``) falls in the test bucket
+(``test_fraction``), and ``reset`` redraws from ``self.np_random`` until the task is in the
+requested split. So no test task can occur in training, whatever the seed, in this env or in an
+env that wraps or derives from it, and results never depend on PYTHONHASHSEED. An env whose
+answer is expensive to build (sympy) overrides ``pose_task`` instead of ``generate_task``: the
+redraws then draw only keys, and the answer is built once, for the task that is kept.
 
 ``info`` after ``reset``: task, reference, split. After ``step``: additionally reward
 components, extracted answer, reason, is_success, timed_out, error, turn.
@@ -37,8 +38,8 @@ presets in ``difficulty_levels`` (easiest first). A trainer calls
     env.unwrapped.adjust_difficulty(pass_rate)   # one level up above 0.8, down below 0.2
     env.unwrapped.configure(digits=3)            # or change single settings
 
-Changes take effect at the next ``reset``; the split of a prompt never changes (it is a hash
-of the prompt), so train/test stay disjoint at every level.
+Changes take effect at the next ``reset``; the split of a task never changes (it is a hash
+of its key), so train/test stay disjoint at every level.
 
 GRPO groups: ``G`` copies reset with the same seed see the same prompt, so
 ``gymnasium.make_vec(id, num_envs=G, vectorization_mode="sync" | "async")`` with
@@ -56,6 +57,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+
 from grpo_gym.rewards.types import RewardResult, Task
 
 from .spaces import UnicodeText
@@ -65,11 +67,16 @@ MAX_PROMPT_CHARS = 8192
 MAX_REPLY_CHARS = 32768
 
 
-def task_split(prompt: str, test_fraction: float) -> str:
-    """The split a prompt belongs to: a stable function of its text (blake2b, not ``hash``)."""
-    digest = hashlib.blake2b(prompt.encode("utf-8"), digest_size=8).digest()
+def task_split(key: str, test_fraction: float) -> str:
+    """The split of the task with split key ``key`` (see ``TextEnv``): a stable function of the
+    key's text (blake2b, not ``hash``)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
     bucket = int.from_bytes(digest, "big") / 2**64
     return "test" if bucket < test_fraction else "train"
+
+
+class EnvSettingsError(TypeError, ValueError):
+    """An env was made with a setting it does not have (the message lists the ones it has)."""
 
 
 class EnvUsageError(RuntimeError):
@@ -77,7 +84,21 @@ class EnvUsageError(RuntimeError):
 
 
 class TextEnv(gym.Env[str, str]):
-    """Base class: observation = prompt (str), action = reply (str). See module docstring."""
+    """Base class: observation = prompt (str), action = reply (str). See module docstring.
+
+    Split keys: the FIRST element returned by ``pose_task(rng)`` is the task's split key, a
+    stable string identifying the task's content (by default, and for most envs, the prompt);
+    ``reset`` decides the split by ``task_split(key, test_fraction)``. ``task_key(task)`` gives
+    the key of a built task. A wrapper or derived env that decorates another env's prompt
+    (``MultiTurnMath``) returns the inner env's key from ``pose_task`` unchanged, takes its
+    ``test_fraction``, and overrides ``task_key`` to recover that key, so a task is on the same
+    side of the split in both envs and training on one never shows the other's test tasks.
+
+    Strict mode (``set_strict(True)``; for people debugging an env): a scorer that raises, or
+    returns something other than a finite ``RewardResult``, makes ``step`` raise, with a note
+    naming the env id, the seed of the last reset and the reply. By default such a reply
+    scores 0 with ``info["error"]`` set, so one broken reward never stops a run.
+    """
 
     metadata: ClassVar[dict[str, Any]] = {
         "render_modes": ["ansi"],
@@ -102,12 +123,19 @@ class TextEnv(gym.Env[str, str]):
     config_class: ClassVar[type | None] = None
     #: The difficulty settings (an instance of ``config_class``), or None for an env without settings.
     config: Any = None
+    #: Whether a scorer error raises in ``step`` (see ``set_strict``) instead of scoring 0.
+    strict: bool = False
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+        name = type(self).__name__
         if self.config_class is not None:
+            known = {f.name for f in dataclasses.fields(self.config_class)}
+            unknown = sorted(set(settings) - known)
+            if unknown:
+                raise EnvSettingsError(f"{name} has no setting(s) {unknown}: its settings are {sorted(known)}")
             self.config = self.config_class(**settings)  # validated in its __post_init__
         elif settings:
-            raise TypeError(f"{type(self).__name__} takes no settings, got {sorted(settings)}")
+            raise EnvSettingsError(f"{name} takes no settings, got {sorted(settings)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode {render_mode!r} not supported: use one of {self.metadata['render_modes']} or None"
@@ -122,6 +150,7 @@ class TextEnv(gym.Env[str, str]):
         self._done = True
         self._last = ""
         self._level: int | None = None
+        self._seed: int | None = None
 
     # ---- to override (generate_task or pose_task) ----------------------------------------
     def generate_task(self, rng: np.random.Generator) -> Task:
@@ -134,16 +163,25 @@ class TextEnv(gym.Env[str, str]):
         return build()
 
     def pose_task(self, rng: np.random.Generator) -> tuple[str, Callable[[], Task]]:
-        """Draw a task's prompt, and a function that builds the whole task.
+        """Draw a task's split key, and a function that builds the whole task.
 
-        ``reset`` decides the split from the prompt alone and builds only the task it keeps, so
-        an env whose answer is expensive overrides this instead of ``generate_task``: draw
-        everything from ``rng`` here, and leave the answer to ``build`` (which must not touch
-        ``rng``, so a seed yields the same task however often it is built). Default: the whole
-        ``generate_task``.
+        The key is a stable string identifying the task's content, by default its prompt (see
+        the class docstring). ``reset`` decides the split from the key alone and builds only
+        the task it keeps, so an env whose answer is expensive overrides this instead of
+        ``generate_task``: draw everything from ``rng`` here, and leave the answer to ``build``
+        (which must not touch ``rng``, so a seed yields the same task however often it is
+        built). Default: the whole ``generate_task``, keyed by its prompt.
         """
         task = self.generate_task(rng)
         return task.prompt, lambda: task
+
+    def task_key(self, task: Task) -> str:
+        """The split key of a built task: the key ``pose_task`` returned for it.
+
+        Default: the prompt. An env whose key is not its prompt (a wrapper decorating an inner
+        env's prompt) overrides this; ``reset`` checks that a built task keeps its posed key.
+        """
+        return task.prompt
 
     def score(self, reply: str, task: Task) -> RewardResult:
         """Score a reply (pure; must not raise on any reply)."""
@@ -220,6 +258,7 @@ class TextEnv(gym.Env[str, str]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
+        self._seed = seed
         options = dict(options or {})
         split = options.pop("split", "train")
         if split not in SPLITS:
@@ -234,12 +273,14 @@ class TextEnv(gym.Env[str, str]):
 
     def _draw(self, split: str, max_tries: int = 10_000) -> Task:
         for _ in range(max_tries):
-            prompt, build = self.pose_task(self.np_random)
-            if task_split(prompt, self.test_fraction) == split:
+            key, build = self.pose_task(self.np_random)
+            if task_split(key, self.test_fraction) == split:
                 task = build()
-                if task.prompt != prompt:  # the split was decided on ``prompt``
+                if self.task_key(task) != key:  # the split was decided on ``key``
                     raise RuntimeError(
-                        f"{type(self).__name__}.pose_task built a task with another prompt"
+                        f"{type(self).__name__}.pose_task built a task with another prompt than "
+                        f"its split key {key[:80]!r}: build the posed task, or override task_key "
+                        "to return the key of a task whose prompt is not its key"
                     )
                 return task
         raise RuntimeError(
@@ -277,29 +318,47 @@ class TextEnv(gym.Env[str, str]):
         }
         return obs, float(result.score), terminated, False, info
 
+    def set_strict(self, strict: bool = True) -> None:
+        """Strict mode on or off: in strict mode a scorer error raises in ``step`` (see the
+        class docstring); by default it scores 0 with ``info["error"]`` set."""
+        if not isinstance(strict, bool):
+            raise TypeError(f"set_strict takes True or False, got {strict!r}")
+        self.strict = strict
+
     def _safe_score(self, reply: str, task: Task) -> RewardResult:
-        """``score`` that never raises and never returns a non-finite or non-numeric reward."""
+        """``score`` that never returns a non-finite or non-numeric reward, and never raises
+        unless strict (then the error carries a note naming the env, seed and reply)."""
         try:
             result = self.score(reply, task)
         except Exception as exc:  # a broken scorer scores 0, never kills a run
+            if self.strict:
+                self._add_note(exc, reply)
+                raise  # the scorer's own exception, with its traceback
             return RewardResult(
                 score=0.0, reason="scorer raised", error=f"{type(exc).__name__}: {exc}"
             )
         if not isinstance(result, RewardResult):
-            return RewardResult(
-                score=0.0,
-                reason="scorer error",
-                error=f"score() returned {type(result).__name__}, not RewardResult",
-            )
+            error = f"score() returned {type(result).__name__}, not RewardResult"
+            if self.strict:
+                raise self._add_note(TypeError(error), reply)
+            return RewardResult(score=0.0, reason="scorer error", error=error)
         try:
             value = float(result.score)
         except (TypeError, ValueError):
             value = math.nan
         if not math.isfinite(value):
-            return RewardResult(
-                score=0.0, reason="scorer error", error=f"non-finite reward {result.score!r}"
-            )
+            error = f"non-finite reward {result.score!r}"
+            if self.strict:
+                raise self._add_note(ValueError(f"score() returned a {error}"), reply)
+            return RewardResult(score=0.0, reason="scorer error", error=error)
         return result
+
+    def _add_note(self, exc: Exception, reply: str) -> Exception:
+        """``exc`` with a note saying where it happened: env id, seed of the last reset, reply."""
+        env_id = self.spec.id if self.spec is not None else type(self).__name__
+        shown = reply if len(reply) <= 200 else f"{reply[:100]} ... {reply[-100:]}"
+        exc.add_note(f"scoring a reply in env {env_id} (seed {self._seed}): {shown!r}")
+        return exc
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

@@ -1,7 +1,9 @@
 """The built-in suite: one row per registered id (``register_builtins`` runs on import).
 
-To add a built-in env, write its class (one file in ``envs/``) and add a row here:
-``BuiltinEnv("grpo_gym/Name-v0", "grpo_gym.envs.module:Class", {kwargs}, "one-line description")``.
+To add a built-in env, write its class (in the ``envs/`` module of its family) and add a row
+here: ``BuiltinEnv("grpo_gym/Name-v0", "grpo_gym.envs.module:Class", {kwargs}, "one-line
+description")``. An env class is named after the task it poses, like its id and without an
+``Env`` suffix (``grpo_gym/JsonObject-v0`` is ``JsonObject``).
 The description defaults to the class's ``description``. Bump the ``-vN`` whenever a change
 alters the tasks or rewards of an existing id.
 """
@@ -43,9 +45,10 @@ BUILTIN_ENVS: tuple[BuiltinEnv, ...] = (
     BuiltinEnv("grpo_gym/Derivative-v0", "grpo_gym.envs.derivative:Derivative"),
     BuiltinEnv("grpo_gym/MathDataset-v0", "grpo_gym.envs.dataset:MathDataset"),
     BuiltinEnv("grpo_gym/MultiTurnMath-v0", "grpo_gym.envs.multiturn:MultiTurnMath"),
-    # --- format/keyword/instruction envs ---
-    BuiltinEnv("grpo_gym/AnswerTags-v0", "grpo_gym.envs.formatting:AnswerTags"),
-    BuiltinEnv("grpo_gym/JsonObject-v0", "grpo_gym.envs.formatting:JsonObjectEnv"),
+    # --- replies a program parses ---
+    BuiltinEnv("grpo_gym/AnswerTags-v0", "grpo_gym.envs.structured:AnswerTags"),
+    BuiltinEnv("grpo_gym/JsonObject-v0", "grpo_gym.envs.structured:JsonObject"),
+    # --- layout, keywords and instructions ---
     BuiltinEnv("grpo_gym/BulletList-v0", "grpo_gym.envs.formatting:BulletList"),
     BuiltinEnv("grpo_gym/WordCount-v0", "grpo_gym.envs.formatting:WordCount"),
     BuiltinEnv(
@@ -60,10 +63,10 @@ BUILTIN_ENVS: tuple[BuiltinEnv, ...] = (
         {"case": "upper"},
         "Write about a topic in all capital letters",
     ),
-    BuiltinEnv("grpo_gym/Sections-v0", "grpo_gym.envs.formatting:SectionsEnv"),
+    BuiltinEnv("grpo_gym/Sections-v0", "grpo_gym.envs.formatting:Sections"),
     BuiltinEnv("grpo_gym/Keywords-v0", "grpo_gym.envs.keywords:Keywords"),
-    BuiltinEnv("grpo_gym/KeywordFrequency-v0", "grpo_gym.envs.keywords:KeywordFrequencyEnv"),
-    BuiltinEnv("grpo_gym/ForbiddenWords-v0", "grpo_gym.envs.keywords:ForbiddenWordsEnv"),
+    BuiltinEnv("grpo_gym/KeywordFrequency-v0", "grpo_gym.envs.keywords:KeywordFrequency"),
+    BuiltinEnv("grpo_gym/ForbiddenWords-v0", "grpo_gym.envs.keywords:ForbiddenWords"),
     BuiltinEnv("grpo_gym/Instructions-v0", "grpo_gym.envs.instructions:Instructions"),
     BuiltinEnv(
         "grpo_gym/InstructionsPartial-v0",
@@ -71,7 +74,6 @@ BUILTIN_ENVS: tuple[BuiltinEnv, ...] = (
         {"mode": "partial"},
         "Follow 1-3 random constraints; reward = fraction satisfied",
     ),
-    # --- end format envs ---
 )
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from grpo_gym.rewards.format import (
+from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency
+from grpo_gym.rewards.layout import (
     AllLowercase,
     AllUppercase,
     BulletCount,
@@ -19,13 +20,22 @@ from grpo_gym.rewards.format import (
     StartsWith,
     Title,
 )
-from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency
 from grpo_gym.rewards.length import LengthInRange, count_words
 from grpo_gym.rewards.rubric import PassFail, Rubric
 from grpo_gym.rewards.types import RewardFn, Task
 
-from .formatting import FORBIDDEN, KEYWORDS, TOPICS, RubricEnv, filler, mention, pick, sample
-from .keywords import keyword_sentence, repeat_sentences
+from .writing import (
+    FORBIDDEN,
+    KEYWORDS,
+    TOPICS,
+    RubricEnv,
+    filler_sentences,
+    keyword_sentence,
+    keyword_sentences,
+    mention,
+    pick,
+    pick_distinct,
+)
 
 Family = Literal[
     "lowercase", "uppercase", "no_commas", "starts_with", "ends_with", "placeholders",
@@ -71,26 +81,26 @@ class Plan:
 def render(plan: Plan, pad: int = 0) -> str:
     """The reference text for ``plan`` with ``pad`` extra filler sentences."""
     t = plan.topic
-    blocks = [" ".join(filler(t, 2))]
+    blocks = [" ".join(filler_sentences(t, 2))]
     if plan.keywords:
         blocks.append(keyword_sentence(t, plan.keywords))
     if plan.repeat:
-        blocks.append(" ".join(repeat_sentences(t, *plan.repeat)))
+        blocks.append(" ".join(keyword_sentences(t, *plan.repeat)))
     if plan.placeholders:
         blocks.append(
             f"Fill in the details here: {' and '.join(PLACEHOLDERS[: plan.placeholders])}."
         )
     if plan.bullets:
-        blocks.append("\n".join(f"* {s}" for s in filler(t, plan.bullets, start=4)))
+        blocks.append("\n".join(f"* {s}" for s in filler_sentences(t, plan.bullets, start=4)))
     if pad:
-        blocks.append(" ".join(filler(t, pad, start=2)))
+        blocks.append(" ".join(filler_sentences(t, pad, start=2)))
     if plan.sections:
         groups: list[list[str]] = [[] for _ in range(plan.sections)]
         for i, block in enumerate(blocks):
             groups[i % plan.sections].append(block)
         for i, group in enumerate(groups):
             if not group:
-                group.extend(filler(t, 1, start=6 + i))
+                group.extend(filler_sentences(t, 1, start=6 + i))
         blocks = [f"Section {i + 1}\n" + "\n\n".join(g) for i, g in enumerate(groups)]
     head = ([f"{plan.start}."] if plan.start else []) + (
         [f"<<notes on the {t}>>"] if plan.title else []
@@ -194,7 +204,7 @@ def _constraint(fam: Family, rng: np.random.Generator, plan: Plan) -> tuple[Rewa
         n = int(rng.integers(2, 6))
         return BulletCount(n), rep(plan, bullets=n)
     if fam == "keywords":
-        kws = sample(
+        kws = pick_distinct(
             rng,
             [k for k in KEYWORDS if not plan.repeat or k != plan.repeat[0]],
             int(rng.integers(1, 4)),
@@ -207,7 +217,7 @@ def _constraint(fam: Family, rng: np.random.Generator, plan: Plan) -> tuple[Rewa
         uses = 1 if relation == "at_most" else n
         return KeywordFrequency(kw, n, relation), rep(plan, repeat=(kw, uses))
     if fam == "forbidden_words":
-        return ForbiddenWords(sample(rng, FORBIDDEN, int(rng.integers(1, 4)))), plan
+        return ForbiddenWords(pick_distinct(rng, FORBIDDEN, int(rng.integers(1, 4)))), plan
     raise ValueError(f"unknown family {fam!r}")  # word_count is handled last, by the caller
 
 

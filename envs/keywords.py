@@ -6,25 +6,26 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency, Relation
-from grpo_gym.rewards.length import word_count
+from grpo_gym.rewards.keywords import ForbiddenWords as ForbiddenWordsCheck
+from grpo_gym.rewards.keywords import IncludeKeywords, Relation
+from grpo_gym.rewards.keywords import KeywordFrequency as KeywordFrequencyCheck
+from grpo_gym.rewards.length import words_in_range
 from grpo_gym.rewards.rubric import Rubric
 from grpo_gym.rewards.types import Task
 
-from .formatting import FORBIDDEN, KEYWORDS, TOPICS, RubricEnv, filler, mention, pick, sample
-
-_KW_SENTENCES: tuple[str, ...] = (
-    "The word {k} comes to mind when I picture the {t}.",
-    "I would link the {t} with {k}.",
-    "Another image is {k}.",
-    "Some would say {k} again.",
-    "Once more {k} fits here.",
+from .writing import (
+    FORBIDDEN,
+    KEYWORDS,
+    TOPICS,
+    RubricEnv,
+    check_range,
+    filler_sentences,
+    keyword_sentence,
+    keyword_sentences,
+    mention,
+    pick,
+    pick_distinct,
 )
-
-
-def keyword_sentence(topic: str, keywords: tuple[str, ...]) -> str:
-    """One sentence that uses every keyword once."""
-    return f"Think of {' and '.join(keywords)} when you picture the {topic}."
 
 
 def keyword_paragraph(topic: str, keywords: tuple[str, ...], min_words: int) -> str:
@@ -32,19 +33,9 @@ def keyword_paragraph(topic: str, keywords: tuple[str, ...], min_words: int) -> 
     out = [keyword_sentence(topic, keywords)]
     i = 0
     while len(" ".join(out).split()) < min_words:
-        out += filler(topic, 1, start=i)
+        out += filler_sentences(topic, 1, start=i)
         i += 1
     return " ".join(out)
-
-
-def repeat_sentences(topic: str, keyword: str, n: int) -> list[str]:
-    """``n`` sentences that each use ``keyword`` once."""
-    return [_KW_SENTENCES[i % len(_KW_SENTENCES)].format(k=keyword, t=topic) for i in range(n)]
-
-
-def _range(name: str, lo: int, hi: int, cap: int) -> None:
-    if not 1 <= lo <= hi <= cap:
-        raise ValueError(f"need 1 <= min_{name} <= max_{name} <= {cap}, got {lo}, {hi}")
 
 
 # ---- include keywords -------------------------------------------------------------------------
@@ -58,7 +49,7 @@ class KeywordsConfig:
     min_words: int = 20
 
     def __post_init__(self) -> None:
-        _range("keywords", self.min_keywords, self.max_keywords, 8)
+        check_range("keywords", self.min_keywords, self.max_keywords, cap=8)
         if self.min_words < 1:
             raise ValueError(f"min_words must be >= 1, got {self.min_words}")
 
@@ -100,8 +91,10 @@ class Keywords(RubricEnv):
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
         topic = pick(rng, TOPICS)
-        kws = sample(rng, KEYWORDS, int(rng.integers(cfg.min_keywords, cfg.max_keywords + 1)))
-        check, length = IncludeKeywords(kws), word_count(cfg.min_words)
+        kws = pick_distinct(
+            rng, KEYWORDS, int(rng.integers(cfg.min_keywords, cfg.max_keywords + 1))
+        )
+        check, length = IncludeKeywords(kws), words_in_range(cfg.min_words)
         rubric = Rubric([("keywords", check, 0.8), ("length", length, 0.2)])
         prompt = (
             f"Write a short paragraph about the {topic}. {check.instruction} {length.instruction}"
@@ -124,7 +117,7 @@ class Keywords(RubricEnv):
 # ---- keyword frequency --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class KeywordFrequencyConfig:
-    """Settings of ``KeywordFrequencyEnv``: N is drawn from ``min_count..max_count`` (<= 10)
+    """Settings of ``KeywordFrequency``: N is drawn from ``min_count..max_count`` (<= 10)
     and the relation from ``relations`` (``at_least``, ``at_most``, ``exactly``)."""
 
     min_count: int = 2
@@ -133,14 +126,14 @@ class KeywordFrequencyConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "relations", tuple(self.relations))
-        _range("count", self.min_count, self.max_count, 10)
+        check_range("count", self.min_count, self.max_count, cap=10)
         if not self.relations or set(self.relations) - {"at_least", "at_most", "exactly"}:
             raise ValueError(
                 f"relations must be a non-empty subset of at_least/at_most/exactly, got {self.relations}"
             )
 
 
-class KeywordFrequencyEnv(RubricEnv):
+class KeywordFrequency(RubricEnv):
     """Write about a topic using a keyword a given number of times.
 
     ## Description
@@ -179,22 +172,22 @@ class KeywordFrequencyEnv(RubricEnv):
         cfg = self.config
         topic, kw = pick(rng, TOPICS), pick(rng, KEYWORDS)
         n = int(rng.integers(cfg.min_count, cfg.max_count + 1))
-        check = KeywordFrequency(kw, n, pick(rng, cfg.relations))
+        check = KeywordFrequencyCheck(kw, n, pick(rng, cfg.relations))
         rubric = Rubric([("frequency", check, 0.8), ("topic", mention(topic), 0.2)])
         prompt = f'Write about the {topic}. {check.instruction} Mention the word "{topic}".'
         return Task(prompt=prompt, metadata={"rubric": rubric, "topic": topic, "check": check})
 
     def reference(self, task: Task) -> str:
-        check: KeywordFrequency = task.metadata["check"]
+        check: KeywordFrequencyCheck = task.metadata["check"]
         topic = task.metadata["topic"]
         uses = 1 if check.relation == "at_most" else check.n
-        return " ".join(filler(topic, 2) + repeat_sentences(topic, check.keyword, uses))
+        return " ".join(filler_sentences(topic, 2) + keyword_sentences(topic, check.keyword, uses))
 
 
 # ---- forbidden words ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ForbiddenWordsConfig:
-    """Settings of ``ForbiddenWordsEnv``: forbidden and required word counts are drawn from
+    """Settings of ``ForbiddenWords``: forbidden and required word counts are drawn from
     ``min_forbidden..max_forbidden`` and ``min_required..max_required``; the reply needs at
     least ``min_words`` words."""
 
@@ -205,13 +198,13 @@ class ForbiddenWordsConfig:
     min_words: int = 25
 
     def __post_init__(self) -> None:
-        _range("forbidden", self.min_forbidden, self.max_forbidden, len(FORBIDDEN))
-        _range("required", self.min_required, self.max_required, 6)
+        check_range("forbidden", self.min_forbidden, self.max_forbidden, cap=len(FORBIDDEN))
+        check_range("required", self.min_required, self.max_required, cap=6)
         if self.min_words < 1:
             raise ValueError(f"min_words must be >= 1, got {self.min_words}")
 
 
-class ForbiddenWordsEnv(RubricEnv):
+class ForbiddenWords(RubricEnv):
     """Describe a topic without the forbidden words while using the required ones.
 
     ## Description
@@ -269,12 +262,16 @@ class ForbiddenWordsEnv(RubricEnv):
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
         topic = pick(rng, TOPICS)
-        banned = sample(rng, FORBIDDEN, int(rng.integers(cfg.min_forbidden, cfg.max_forbidden + 1)))
-        required = sample(rng, KEYWORDS, int(rng.integers(cfg.min_required, cfg.max_required + 1)))
+        banned = pick_distinct(
+            rng, FORBIDDEN, int(rng.integers(cfg.min_forbidden, cfg.max_forbidden + 1))
+        )
+        required = pick_distinct(
+            rng, KEYWORDS, int(rng.integers(cfg.min_required, cfg.max_required + 1))
+        )
         avoid, use, length = (
-            ForbiddenWords(banned),
+            ForbiddenWordsCheck(banned),
             IncludeKeywords(required),
-            word_count(cfg.min_words),
+            words_in_range(cfg.min_words),
         )
         rubric = Rubric(
             [("forbidden", avoid, 0.4), ("required", use, 0.4), ("length", length, 0.2)]

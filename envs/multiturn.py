@@ -20,7 +20,8 @@ class MultiTurnMath(TextEnv):
     Wraps the task generator and scorer of ``inner`` (a registered env id, default
     ``grpo_gym/LinearEquation-v0``; extra kwargs configure it). After a wrong attempt the
     next observation says the answer was wrong (without revealing it), how many attempts are
-    left, and repeats the problem.
+    left, and repeats the problem. A task is in the same split (train/test) as in the inner
+    env: the split is decided on the inner env's task key.
 
     ## Observation
     First the inner prompt plus ``"You have 3 attempts."``; after a wrong reply,
@@ -42,7 +43,8 @@ class MultiTurnMath(TextEnv):
     max_turns=3, decay=0.5, digits=3)``.
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. The split of a task is the inner env's (decided on the inner env's
+      task key, not on the decorated prompt), so no train task is a test task of the inner env.
     """
 
     description = "Math with feedback and retries (up to N attempts; reward decays per attempt)"
@@ -65,7 +67,7 @@ class MultiTurnMath(TextEnv):
         inner_env = gym.make(inner, **inner_kwargs).unwrapped
         if not isinstance(inner_env, TextEnv) or inner_env.max_turns != 1:
             raise ValueError(f"inner env {inner!r} must be a single-turn grpo_gym TextEnv")
-        self.inner, self.inner_id = inner_env, inner
+        self.inner = inner_env
         self.max_turns, self.decay = int(max_turns), float(decay)
         self.max_reward = inner_env.max_reward
         self.test_fraction = inner_env.test_fraction
@@ -82,17 +84,23 @@ class MultiTurnMath(TextEnv):
             self.inner.config = value
 
     def pose_task(self, rng: np.random.Generator) -> tuple[str, Callable[[], Task]]:
-        inner_prompt, build = self.inner.pose_task(rng)  # the inner answer is built only if kept
+        # the inner env's key, so a task has the same split here as in the inner env; the inner
+        # answer is built only for the task that reset keeps
+        key, build = self.inner.pose_task(rng)
         note = f"You have {self.max_turns} attempts." if self.max_turns > 1 else ""
-        prompt = f"{inner_prompt} {note}".strip()
 
         def build_outer() -> Task:
             task = build()
             return replace(
-                task, prompt=prompt, metadata={**task.metadata, "inner_prompt": task.prompt}
+                task,
+                prompt=f"{task.prompt} {note}".strip(),
+                metadata={**task.metadata, "inner_prompt": task.prompt},
             )
 
-        return prompt, build_outer
+        return key, build_outer
+
+    def task_key(self, task: Task) -> str:
+        return self.inner.task_key(self._inner_task(task))
 
     def _inner_task(self, task: Task) -> Task:
         return replace(task, prompt=task.metadata.get("inner_prompt", task.prompt))

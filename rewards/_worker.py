@@ -51,7 +51,10 @@ def main(argv: list[str]) -> int:
     from . import equivalence, mathparse  # noqa: F401  (import sympy + parsers once)
 
     mathparse.parse_answer("1+x")  # warm the LaTeX parser
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except BrokenPipeError:  # the parent exited while this worker started
+        return 0
     while True:
         try:
             msg = conn.recv()

@@ -5,8 +5,10 @@ Rules, most specific first:
 - Text answers (words, choice letters, clock times) compare as normalised strings.
 - Numbers compare exactly (``simplify(a - b) == 0``, or an exact minimal-polynomial proof
   for algebraic numbers sympy's simplify cannot reduce). A numeric evaluation is only used
-  to reject quickly, never as the only evidence for equality. The one exception is a side
-  written as a decimal: then relative tolerance (and optional rounding) is the rule.
+  to reject quickly, never as the only evidence for equality. A whole side written as a
+  decimal follows the precision policy (:mod:`.precision`): it matches an irrational or
+  recurring value only as its correct rounding to the digits it states. Decimals inside a
+  larger expression (``0.5x``) are exact values.
 - Sets are order-insensitive (``x = 2 or x = -3`` vs ``\\{-3, 2\\}``), tuples ordered,
   intervals compare ends and open/closed flags, matrices element-wise.
 - Equations: ``x = 3`` matches ``3`` when the left side only names a quantity (``k``,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -28,9 +31,11 @@ from sympy import Expr
 from sympy.core.relational import Relational
 from sympy.matrices import MatrixBase
 
+from .intervals import as_interval, as_union, is_name
 from .math_config import MathVerifyConfig
 from .mathparse import MathParseError, ParsedAnswer, parse_answer
-from .numbers import values_close
+from .numbers import decimal_equal, parse_number, values_close
+from .precision import Stated, rounding_matches
 
 __all__ = ["answers_equal", "check_pair", "sym_equal"]
 
@@ -76,7 +81,20 @@ def answers_equal(g: ParsedAnswer, p: ParsedAnswer, config: MathVerifyConfig) ->
             g_alts.append(g.expr / 100)
         if p.percent and isinstance(p.expr, Expr):
             p_alts.append(p.expr / 100)
-    return any(_Comparer(config).equal(a, b) for a in g_alts for b in p_alts)
+    comparer = _Comparer(config, _written_decimals(g, p))
+    return any(comparer.equal(a, b) for a in g_alts for b in p_alts)
+
+
+def _written_decimals(*answers: ParsedAnswer) -> dict[Fraction, Stated]:
+    """The stated precision of each answer that is one written decimal, by its value (a
+    parsed Float has lost trailing zeros: ``0.8660`` states 4 places, its Float says 3)."""
+    out: dict[Fraction, Stated] = {}
+    for ans in answers:
+        num = parse_number(ans.text)
+        if num is not None and num.stated is not None:
+            out[num.value] = num.stated
+            out[num.value / 100] = num.stated.scaled(2)  # the same decimal read as a percentage
+    return out
 
 
 def sym_equal(a: Any, b: Any, config: MathVerifyConfig | None = None) -> bool:
@@ -88,96 +106,49 @@ def _has_float(e: Any) -> bool:
     return isinstance(e, sympy.Basic) and bool(e.atoms(sympy.Float))
 
 
+_MAX_DECIMAL_EXPONENT = 1000
+
+
+class _HugeDecimal(Exception):
+    """A Float too large or too small to turn into an exact fraction cheaply."""
+
+
+def _float_decimal(f: sympy.Float) -> tuple[Fraction, Stated]:
+    """The decimal a parsed Float was written as, and the precision it states.
+
+    Floats here come from answer text (at least 15 digits of precision), so their shortest
+    string is the written decimal (trailing zeros are not kept: ``2.50`` reads as ``2.5``).
+    Raises _HugeDecimal beyond 10^±1000 (``1.5^{10^8}``): such a decimal equals no exact answer
+    this verifier builds.
+    """
+    text = str(f)
+    exp = int(text.partition("e")[2] or 0)
+    if abs(exp) > _MAX_DECIMAL_EXPONENT:
+        raise _HugeDecimal(text)
+    d = Decimal(text).normalize()
+    _, digits, exp = d.as_tuple()
+    assert isinstance(exp, int)
+    return Fraction(d), Stated(places=-exp, significant=len(digits))
+
+
+def _exact_decimals(e: Any) -> Any:
+    """``e`` with every Float replaced by the exact rational it was written as."""
+    floats = e.atoms(sympy.Float)
+    return e.xreplace({f: sympy.Rational(*_float_decimal(f)[0].as_integer_ratio()) for f in floats})
+
+
 def _to_fraction(x: Any) -> Fraction:
     r = sympy.Rational(x)
     return Fraction(int(r.p), int(r.q))
 
 
-def _is_name(e: Any) -> bool:
-    """An expression that only names a quantity: symbols, f(x), |AB|, A/B, (p, q)."""
-    if isinstance(e, sympy.Symbol):
-        return True
-    if isinstance(e, sympy.Tuple):
-        return all(_is_name(x) for x in e.args)
-    if isinstance(e, sympy.core.function.AppliedUndef):
-        return all(isinstance(x, sympy.Symbol | sympy.Number) for x in e.args)
-    if isinstance(e, sympy.Abs):
-        return _is_name(e.args[0])
-    if isinstance(e, sympy.Mul):
-        return all(_is_name(x) for x in e.args)
-    if isinstance(e, sympy.Pow):
-        return _is_name(e.base) and e.exp == -1
-    return False
-
-
-def _chain_to_interval(e: Any) -> tuple[Any, Any] | None:
-    """``a < m < b`` (an And of two inequalities on one middle term) -> (m, Interval)."""
-    if not isinstance(e, sympy.And) or len(e.args) != 2:
-        return None
-    lows = []
-    for r in e.args:
-        if not isinstance(
-            r, sympy.StrictLessThan | sympy.LessThan | sympy.StrictGreaterThan | sympy.GreaterThan
-        ):
-            return None
-        small, big = (
-            (r.lhs, r.rhs)
-            if isinstance(r, sympy.StrictLessThan | sympy.LessThan)
-            else (r.rhs, r.lhs)
-        )
-        strict = isinstance(r, sympy.StrictLessThan | sympy.StrictGreaterThan)
-        lows.append((small, big, strict))
-    (s1, b1, st1), (s2, b2, st2) = lows
-    if b1 == s2:  # s1 < m < b2
-        return b1, sympy.Interval(s1, b2, st1, st2)
-    if s1 == b2:  # s2 < m < b1
-        return s1, sympy.Interval(s2, b1, st2, st1)
-    return None
-
-
-def _abs_to_interval(e: Any) -> tuple[Any, Any] | None:
-    """``|a x + b| < r`` (also ``<=``, ``r > |a x + b|``) with a number ``r > 0`` -> (x, Interval).
-
-    Only a linear expression in one variable inside ``|.|``: the solution is one interval
-    (``|x - 1| < 2`` is ``(-1, 3)``), computed directly, no solver.
-    """
-    if isinstance(e, sympy.StrictLessThan | sympy.LessThan):
-        absval, bound = e.lhs, e.rhs
-    elif isinstance(e, sympy.StrictGreaterThan | sympy.GreaterThan):
-        absval, bound = e.rhs, e.lhs
-    else:
-        return None
-    if not isinstance(absval, sympy.Abs) or not isinstance(bound, Expr) or bound.free_symbols:
-        return None
-    inner = absval.args[0]
-    if len(inner.free_symbols) != 1 or not bound.is_positive:
-        return None
-    x = next(iter(inner.free_symbols))
-    try:
-        poly = sympy.Poly(inner, x)
-    except Exception:  # not a polynomial in x (sqrt(x), 1/x, ...)
-        return None
-    if poly.degree() != 1:
-        return None
-    a, b = poly.all_coeffs()
-    if not (a.is_real and b.is_real and a.is_nonzero):
-        return None
-    lo, hi = (-bound - b) / a, (bound - b) / a
-    if a.is_negative:
-        lo, hi = hi, lo
-    strict = isinstance(e, sympy.StrictLessThan | sympy.StrictGreaterThan)
-    return x, sympy.Interval(lo, hi, strict, strict)
-
-
-def _as_interval(e: Any) -> tuple[Any, Any] | None:
-    """A relation that says "x lies in an interval": ``a < x < b`` or ``|x - c| < r``."""
-    return _chain_to_interval(e) or _abs_to_interval(e)
-
-
 class _Comparer:
-    def __init__(self, config: MathVerifyConfig) -> None:
+    def __init__(
+        self, config: MathVerifyConfig, written: dict[Fraction, Stated] | None = None
+    ) -> None:
         self.cfg = config
         self.depth = 0
+        self.written = written or {}
 
     # ---------------------------------------------------------------- dispatch
     def equal(self, a: Any, b: Any) -> bool:
@@ -272,6 +243,9 @@ class _Comparer:
                 if x.left_open and x.right_open:
                     return self.equal(x.start, y.args[0]) and self.equal(x.end, y.args[1])
                 return False
+        for x, y in ((a, b), (b, a)):  # "x < -1 or x > 2" vs (-oo, -1) U (2, oo)
+            if isinstance(y, sympy.Union | sympy.Interval) and (found := as_union(x)) is not None:
+                return self._same_numeric_set(found[1], y)
         if (
             isinstance(a, sympy.Union)
             and isinstance(b, sympy.Union)
@@ -308,7 +282,7 @@ class _Comparer:
             return self._equation(a, b)
         if (
             isinstance(b, sympy.Eq)
-            and _is_name(b.lhs)
+            and is_name(b.lhs)
             and isinstance(b.rhs, sympy.Set)
             and not isinstance(a, sympy.Eq)
             and self._relation_vs_value(a, b.rhs)
@@ -324,15 +298,15 @@ class _Comparer:
             if sa != sb:
                 return False
             return self._proportional(ea, eb, positive=True)
-        ca, cb = _as_interval(a), _as_interval(b)  # "-1 < x < 3" vs "|x - 1| < 2"
+        ca, cb = as_interval(a), as_interval(b)  # "-1 < x < 3" vs "|x - 1| < 2"
         if ca is not None and cb is not None:  # decided: no set solver needed
             return self.equal(ca[0], cb[0]) and self.equal(ca[1], cb[1])
         return self._as_sets_equal(a, b)
 
     def _relation_vs_value(self, rel: Any, value: Any) -> bool:
-        if isinstance(rel, sympy.Eq) and _is_name(rel.lhs):
+        if isinstance(rel, sympy.Eq) and is_name(rel.lhs):
             return self.equal(rel.rhs, value)
-        if isinstance(rel, sympy.Eq) and _is_name(rel.rhs) and not _is_name(rel.lhs):
+        if isinstance(rel, sympy.Eq) and is_name(rel.rhs) and not is_name(rel.lhs):
             return self.equal(rel.lhs, value)
         if (
             isinstance(rel, sympy.Eq)
@@ -342,7 +316,7 @@ class _Comparer:
         ):
             return self.equal(rel.rhs, value)  # "3 \cdot 4 = 12": a computation ending in its value
         if isinstance(value, sympy.Interval):
-            found = _as_interval(rel)
+            found = as_interval(rel)
             if found is not None:
                 return self.equal(found[1], value)
         return False
@@ -363,7 +337,7 @@ class _Comparer:
             and isinstance(r.lhs, sympy.Symbol)
         ):
             return r.lhs, r.rhs
-        found = _as_interval(r)
+        found = as_interval(r)
         if found is not None:
             return found
         syms = getattr(r, "free_symbols", set())
@@ -381,7 +355,7 @@ class _Comparer:
             return True
         if not all(isinstance(x, Expr) for x in (a.lhs, a.rhs, b.lhs, b.rhs)):
             return False
-        if _is_name(a.lhs) and _is_name(b.lhs) and a.lhs != b.lhs:
+        if is_name(a.lhs) and is_name(b.lhs) and a.lhs != b.lhs:
             return False
         return self._proportional(a.lhs - a.rhs, b.lhs - b.rhs, positive=False)
 
@@ -412,23 +386,58 @@ class _Comparer:
 
     # ---------------------------------------------------------------- expressions
     def _expr(self, a: Expr, b: Expr) -> bool:
-        tolerant = _has_float(a) or _has_float(b)
-        if not a.free_symbols and not b.free_symbols:
-            return self._numbers(a, b, tolerant)
-        if tolerant:
-            return self._numeric_everywhere(a, b)
+        try:
+            return self._expr_exact(a, b)
+        except _HugeDecimal:
+            return False
+
+    def _expr_exact(self, a: Expr, b: Expr) -> bool:
+        if _has_float(a) or _has_float(b):
+            if self._opt_in_tolerance(a, b):
+                return True
+            rounded = self._rounded_decimal(a, b)
+            if rounded is not None:
+                return rounded
+            a, b = _exact_decimals(a), _exact_decimals(b)
+        if not a.free_symbols and not b.free_symbols and a.is_Rational and b.is_Rational:
+            return a == b
         if self._numerically_different(a, b):
             return False
         return self._exactly_zero(a - b)
 
-    def _numbers(self, a: Expr, b: Expr, tolerant: bool) -> bool:
-        if a.is_Rational and b.is_Rational:
-            return a == b
-        if tolerant:
-            return self._close(a, b)
-        if self._numerically_different(a, b):
+    def _opt_in_tolerance(self, a: Expr, b: Expr) -> bool:
+        """Rule 3 of the precision policy: ``rel_tol`` / ``float_rounding``, when set."""
+        if not self.cfg.rel_tol and self.cfg.float_rounding is None:
             return False
-        return self._exactly_zero(a - b)
+        if not a.free_symbols and not b.free_symbols:
+            return self._close(a, b)
+        return self._numeric_everywhere(a, b)
+
+    def _rounded_decimal(self, a: Expr, b: Expr) -> bool | None:
+        """Rules 1-2 of the precision policy when a whole side is one decimal; None otherwise."""
+        if isinstance(b, sympy.Float):
+            a, b = b, a
+        if not isinstance(a, sympy.Float) or b.free_symbols or not b.is_number:
+            return None
+        dec, stated = _float_decimal(a)
+        stated = self.written.get(dec, stated)
+        min_sig = self.cfg.min_significant_digits
+        if isinstance(b, sympy.Float):
+            b_dec, b_stated = _float_decimal(b)
+            b_stated = self.written.get(b_dec, b_stated)
+            return decimal_equal(dec, stated, b_dec, b_stated, min_sig)
+        if isinstance(b, sympy.Rational):
+            return decimal_equal(dec, stated, _to_fraction(b), None, min_sig)
+        if _has_float(b) or stated.significant < min_sig or stated.places > 300:
+            return None if _has_float(b) else False
+        try:  # an irrational value, to enough digits to round it at the stated place
+            digits = stated.places + max(len(str(abs(int(dec)))), 1) + 20
+            value = sympy.N(b, digits)
+            if not (value.is_real and value.is_finite):
+                return False
+            return rounding_matches(_to_fraction(value), dec, stated, min_sig)
+        except Exception:
+            return False
 
     def _close(self, a: Expr, b: Expr) -> bool:
         try:
@@ -453,7 +462,8 @@ class _Comparer:
         syms = sorted(a.free_symbols | b.free_symbols, key=str)
         rng = random.Random(0)
         for _ in range(2 if syms else 1):
-            point = {s: sympy.Rational(rng.randint(11, 97), rng.randint(7, 31)) for s in syms}
+            # bounded-precision points: (x+1)^{2000} at a rational point is a huge exact number
+            point = {s: sympy.Float(rng.randint(11, 97) / rng.randint(7, 31), 30) for s in syms}
             try:
                 da = sympy.N(a.xreplace(point), 20)
                 db = sympy.N(b.xreplace(point), 20)

@@ -4,8 +4,12 @@ Modes (see ``EXTRACTION_MODES``), tried in the configured order; the first mode 
 something wins and, within a mode, the LAST match wins (thinking models restate wrong
 candidates before the final one):
 
-- ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}`` with nested braces. Boxes placed right next to
-  each other (``\\boxed{1}, \\boxed{2}``) are joined into one answer ``1, 2``.
+- ``boxed``: ``\\boxed{...}`` / ``\\fbox{...}`` with nested braces. The box rule: the final box
+  is the answer. Boxes merge only when they are adjacent, that is, nothing but separators
+  stands between them (spaces, math delimiters, spacing commands, one comma or semicolon,
+  ``and``/``or``, ``&``): ``\\boxed{1}, \\boxed{2}`` is the answer ``1, 2``. Any other text
+  between boxes (``a = \\boxed{2} and b = \\boxed{5}, hence a + b = \\boxed{7}``) separates
+  them, and the final box (``7``) is the answer.
 - ``answer_tag``: ``<answer>...</answer>`` (a box inside the tag is unwrapped).
 - ``final_answer``: ``... final answer is X`` / ``Final Answer: X``.
 - ``answer_colon``: ``Answer: X`` (also ``**Answer:** X``).
@@ -28,6 +32,7 @@ import re
 from collections.abc import Sequence
 
 from .math_config import DEFAULT_MODES, EXTRACTION_MODES
+from .number_words import words_to_number
 
 __all__ = ["extract_answer", "extract_gold", "find_boxed", "strip_math_delimiters"]
 
@@ -52,14 +57,54 @@ _NUMBER_RE = re.compile(
     r"|\d+/\d+"  # 2/3
     r"|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"  # 12, 1.5, 1e-3
     r"|\.\d+"  # .5
-    r")(?:\s?%)?"
+    r")(?:\s?%|\s(?:thousand|million|billion|trillion)\b)?"
 )
 _FRAC_RE = re.compile(r"-?\\[dt]?frac\{\d+\}\{\d+\}")
 _SENTENCE_END_RE = re.compile(r"(?<!\d)\.(?:\s|$)|\.\s+[A-Z]|\s+I hope\b", re.I)
-_CORRECTION_RE = re.compile(
-    r"\b(?:wait|no|not|actually|instead|but|mistake|wrong|hmm|correct)\b", re.I
+# The box rule (module docstring): what may stand between two boxes of one answer.
+_BETWEEN_NOISE_RE = re.compile(
+    r"\$|\\[()\[\]]|\\[,;:! ]|\\q?quad\b|~|\\text\s*\{|\\mathrm\s*\{|[{}]"
 )
-_SEPARATOR_RE = re.compile(r",|;|\band\b|\bor\b", re.I)
+_BETWEEN_TOKEN_RE = re.compile(
+    r"\s+|[,;&]|\((?:[a-z]|i{1,3}|iv|v)\)"  # separators, part labels (a), (ii)
+    r"|(?:[A-Za-z](?:_\{?\w{1,3}\}?)?|[A-Za-z]\(\w\))\s*=(?!=)"  # a name with "=": y_2 =, f(x) =
+    r"|[A-Za-z]{1,12}"  # a word: and, or, for, part, cm, papers
+)
+_CONCLUSION_WORDS = frozenset(
+    [
+        "hence",
+        "so",
+        "thus",
+        "therefore",
+        "then",
+        "get",
+        "gives",
+        "giving",
+        "obtain",
+        "obtains",
+        "yields",
+        "final",
+        "finally",
+        "answer",
+        "total",
+        "sum",
+        "result",
+        "which",
+        "means",
+        "wait",
+        "actually",
+        "no",
+        "not",
+        "correct",
+        "wrong",
+        "instead",
+        "but",
+        "mistake",
+        "hmm",
+        "check",
+        "gets",
+    ]
+)
 
 
 def _closing_braces(text: str, start: int) -> dict[int, int]:
@@ -110,13 +155,26 @@ def find_boxed(text: str, *, closed_only: bool = False) -> list[tuple[int, int, 
     return out
 
 
-def _boxes_belong_together(between: str, prev: str, nxt: str) -> bool:
-    """True when the text between two boxes only separates parts of one answer."""
-    if _CORRECTION_RE.search(between):
+def _boxes_adjacent(between: str) -> bool:
+    """True when two boxes are parts of one answer (the box rule, module docstring): only
+    separators, part labels (``y_2 =``, ``part (b)``) and a few plain words (units, ``and``)
+    stand between them; no conclusion word (``hence``, ``so``, ``total``) and no operator."""
+    if len(between) > 60:
         return False
-    if len(between.strip()) < 10:
-        return True
-    return len(between) < 70 and prev != nxt and bool(_SEPARATOR_RE.search(between))
+    rest = _BETWEEN_NOISE_RE.sub(" ", between)
+    words = 0
+    pos = 0
+    while pos < len(rest):
+        m = _BETWEEN_TOKEN_RE.match(rest, pos)
+        if m is None:
+            return False
+        tok = m.group(0)
+        if tok.isalpha():
+            words += 1
+            if tok.lower() in _CONCLUSION_WORDS or words > 4:
+                return False
+        pos = m.end()
+    return True
 
 
 def _extract_boxed(text: str, join_adjacent: bool) -> str | None:
@@ -128,7 +186,7 @@ def _extract_boxed(text: str, join_adjacent: bool) -> str | None:
     if join_adjacent:
         for box in reversed(boxes[:-1]):
             nxt = group[0]
-            if not _boxes_belong_together(text[box[1] : nxt[0]], box[2], nxt[2]):
+            if not _boxes_adjacent(text[box[1] : nxt[0]]):
                 break
             group.insert(0, box)
     parts: list[str] = []
@@ -175,6 +233,8 @@ def _clean_sentence(s: str) -> str:
     if boxed is not None:
         return boxed
     s = s.replace('\\"', '"').strip().strip("\"'`*").strip()
+    if words_to_number(s) is not None:  # "twenty-one": a number in words
+        return s
     if _prose_words(s) >= 2:  # "The largest $n$ is 34": the value after the last "is"
         parts = _IS_RE.split(s)
         tail = parts[-1] if len(parts) > 1 else s

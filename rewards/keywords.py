@@ -20,7 +20,7 @@ _RELATIONS = ("at_least", "at_most", "exactly")
 _RELATION_WORDS = {"at_least": "at least", "at_most": "at most", "exactly": "exactly"}
 
 
-def count_word(text: str, word: str) -> int:
+def count_occurrences(text: str, word: str) -> int:
     """Whole-word, case-insensitive occurrences of ``word`` (or phrase) in ``text``."""
     pattern = r"\s+".join(re.escape(w) for w in word.split())
     return len(re.findall(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE))
@@ -76,7 +76,7 @@ class IncludeKeywords:
     def __call__(self, completion: str, task: Task) -> RewardResult:
         if is_blank(completion):
             return EMPTY
-        comps = {f"kw:{k}": float(count_word(completion, k) > 0) for k in self.keywords}
+        comps = {f"kw:{k}": float(count_occurrences(completion, k) > 0) for k in self.keywords}
         missing = [k for k in self.keywords if not comps[f"kw:{k}"]]
         score = 1.0 - len(missing) / len(self.keywords)
         return RewardResult(
@@ -104,7 +104,7 @@ class KeywordFrequency:
     def __call__(self, completion: str, task: Task) -> RewardResult:
         if is_blank(completion):
             return EMPTY
-        c = count_word(completion, self.keyword)
+        c = count_occurrences(completion, self.keyword)
         score = relation_score(c, self.n, self.relation)
         reason = (
             None
@@ -135,7 +135,7 @@ class ForbiddenWords:
     def __call__(self, completion: str, task: Task) -> RewardResult:
         if is_blank(completion):
             return EMPTY
-        used = [w for w in self.words if count_word(completion, w)]
+        used = [w for w in self.words if count_occurrences(completion, w)]
         score = 1.0 - len(used) / len(self.words)
         return RewardResult(
             score=score,

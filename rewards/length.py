@@ -1,5 +1,9 @@
 """Length rewards: counts in a range (words, sentences, ...) and DAPO's soft overlong penalty.
 
+Counting helpers return ints (``count_words``, ``count_sentences``, ``count_paragraphs``,
+``count_units``); reward constructors are named for the condition they check
+(``words_in_range``, ``sentences_in_range``, ``paragraphs_in_range``, ``LengthInRange``).
+
 Units (``count_units``):
     chars       characters of the reply.
     words       runs of letters/digits, with inner ``'`` or ``-`` ("don't", "well-known" = 1).
@@ -29,14 +33,17 @@ _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
 def count_words(text: str) -> int:
+    """How many words ``text`` has (see the module docstring for what a word is)."""
     return len(_WORD_RE.findall(text))
 
 
 def count_sentences(text: str) -> int:
+    """How many sentences ``text`` has."""
     return sum(1 for s in re.split(r"[.!?]+(?=\s|$)", text) if _WORD_RE.search(s))
 
 
 def count_paragraphs(text: str) -> int:
+    """How many paragraphs (blocks separated by blank lines) ``text`` has."""
     return sum(1 for p in re.split(r"\n[ \t]*\n", text) if p.strip())
 
 
@@ -114,15 +121,20 @@ class LengthInRange:
         return RewardResult(score=score, components={self.unit: float(k)}, reason=reason)
 
 
-def word_count(min_words: int = 0, max_words: int | None = None) -> LengthInRange:
+def words_in_range(min_words: int = 0, max_words: int | None = None) -> LengthInRange:
+    """The reward "between ``min_words`` and ``max_words`` words" (``count_words`` counts)."""
     return LengthInRange(min_words, max_words, "words")
 
 
-def sentence_count(min_sentences: int = 0, max_sentences: int | None = None) -> LengthInRange:
+def sentences_in_range(min_sentences: int = 0, max_sentences: int | None = None) -> LengthInRange:
+    """The reward "between ``min_sentences`` and ``max_sentences`` sentences"."""
     return LengthInRange(min_sentences, max_sentences, "sentences")
 
 
-def paragraph_count(min_paragraphs: int = 0, max_paragraphs: int | None = None) -> LengthInRange:
+def paragraphs_in_range(
+    min_paragraphs: int = 0, max_paragraphs: int | None = None
+) -> LengthInRange:
+    """The reward "between ``min_paragraphs`` and ``max_paragraphs`` paragraphs"."""
     return LengthInRange(min_paragraphs, max_paragraphs, "paragraphs")
 
 

@@ -28,11 +28,14 @@ from .mathparse import clear_parse_cache
 from .numbers import Num, numbers_equal, parse_number
 from .pool import CheckTimeout, WorkerError, get_pool
 from .types import RewardResult, Task
+from .unicode_math import ascii_math
 
 __all__ = ["clear_math_caches", "math_reward", "verify", "verify_batch"]
 
 
-def _result(ok: bool, extracted: str | None, reason: str | None = None, **extra: Any) -> RewardResult:
+def _result(
+    ok: bool, extracted: str | None, reason: str | None = None, **extra: Any
+) -> RewardResult:
     score = 1.0 if ok else 0.0
     return RewardResult(
         score=score,
@@ -46,7 +49,9 @@ def _result(ok: bool, extracted: str | None, reason: str | None = None, **extra:
 @functools.lru_cache(maxsize=4096)
 def _gold(gold: str, join_adjacent_boxed: bool, max_chars: int) -> tuple[str | None, Num | None]:
     """The gold's extracted answer and plain-number value, once per gold (a GRPO group shares it)."""
-    ans = extract_gold(gold, join_adjacent_boxed=join_adjacent_boxed, max_chars=max_chars)
+    ans = extract_gold(
+        ascii_math(gold), join_adjacent_boxed=join_adjacent_boxed, max_chars=max_chars
+    )
     return ans, (parse_number(ans) if ans is not None else None)
 
 
@@ -58,7 +63,7 @@ def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult 
     if gold_ans is None:
         return _result(False, None, "gold has no answer")
     pred = extract_answer(
-        completion,
+        ascii_math(completion[-cfg.max_input_chars :]),
         modes=cfg.modes,
         join_adjacent_boxed=cfg.join_adjacent_boxed,
         max_chars=cfg.max_input_chars,
@@ -71,7 +76,14 @@ def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult 
         return _result(True, pred)
     p = parse_number(pred)
     if g is not None and p is not None:
-        ok = numbers_equal(g, p, cfg.rel_tol, cfg.float_rounding, cfg.percent_as_fraction)
+        ok = numbers_equal(
+            g,
+            p,
+            cfg.rel_tol,
+            cfg.float_rounding,
+            cfg.percent_as_fraction,
+            cfg.min_significant_digits,
+        )
         return _result(ok, pred)
     return gold_ans, pred
 
@@ -117,7 +129,9 @@ def math_reward(
     return _score(task.answer, completion, cfg)
 
 
-def verify(gold: str, completion: str, *, config: MathVerifyConfig | None = None, **options: Any) -> bool:
+def verify(
+    gold: str, completion: str, *, config: MathVerifyConfig | None = None, **options: Any
+) -> bool:
     """Whether the final answer in ``completion`` is equivalent to ``gold``.
 
     ``gold`` may be plain (``3/4``), ``$...$``-wrapped or boxed; ``completion`` is free text
@@ -154,7 +168,9 @@ def verify_batch(
                 try:
                     results[i] = fut.result()
                 except Exception as exc:
-                    results[i] = _result(False, None, "error", error=f"{type(exc).__name__}: {exc}"[:500])
+                    results[i] = _result(
+                        False, None, "error", error=f"{type(exc).__name__}: {exc}"[:500]
+                    )
     return [r for r in results if r is not None]
 
 

@@ -5,8 +5,12 @@ or a worker round-trip. :func:`parse_number` accepts integers, decimals (``.5``,
 ``1 000``, decimal comma ``2,74``), scientific notation (``1.5e3``, ``1.5 \\times 10^{3}``),
 fractions (``3/4``, ``\\frac{3}{4}``, ``\\dfrac34``), mixed numbers (``2\\frac{1}{2}``, ``2 1/2``),
 signs, percentages (``45\\%``, ``45 percent``), degree signs, currency symbols and trailing
-units or ``\\text{...}`` (:func:`strip_tails`, shared with the LaTeX path). Anything else
-returns None and goes to the symbolic path.
+units or ``\\text{...}`` (:func:`strip_tails`, shared with the LaTeX path), digit groupings
+(``1,000``, ``1.000.000``, ``1 000 000``, ``1\\,000``, ``1{,}000``), repeating decimals
+(``0.\\overline{142857}``, ``0.1\\dot{6}``), number words (``twelve``) and scale words
+(``3 million``, ``2.5 billion``). Anything else returns None and goes to the symbolic path.
+
+Two numbers are compared under the precision policy of :mod:`.precision`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,19 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["TEXT_COMMANDS", "Num", "numbers_equal", "parse_number", "strip_tails", "values_close"]
+from .number_words import expand_scale_words, words_to_number
+from .precision import Stated, is_terminating, rounding_matches, stated_precision
+
+__all__ = [
+    "TEXT_COMMANDS",
+    "Num",
+    "decimal_equal",
+    "numbers_equal",
+    "parse_number",
+    "repeating_decimal",
+    "strip_tails",
+    "values_close",
+]
 
 _MAX_DIGITS = 2_000
 _MAX_EXP = 400
@@ -27,13 +43,16 @@ class Num:
 
     Attributes:
         value: the exact value written (a percentage keeps its written value: ``45%`` -> 45).
-        decimal: written with a decimal point or in scientific notation (tolerance applies).
+        decimal: written with a decimal point or in scientific notation: the value is as
+            precise as ``stated`` says (see :mod:`.precision`).
         percent: written as a percentage.
+        stated: the precision a decimal states (None for an exact number).
     """
 
     value: Fraction
     decimal: bool = False
     percent: bool = False
+    stated: Stated | None = None
 
 
 # ---- what trails a value: percent, degrees, currency, units -------------------------------
@@ -115,6 +134,11 @@ _SCI_TIMES_RE = re.compile(rf"^({_DEC})\s*\\(?:times|cdot)\s*10\s*\^\s*\{{?\s*([
 _POW10_RE = re.compile(r"^10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?$")
 _THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?$")
 _SPACE_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
+# 1.000.000 and 1'000'000: two or more groups (a single "1.000" is a decimal)
+_DOT_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3}){2,}$|^[1-9]\d{0,2}(?:['’]\d{3})+$")
+_REPEATING_RE = re.compile(
+    r"^(\d*)\.(\d*)(?:\\overline|\\dot)\s*(?:\{\s*(\d+)\s*\}|(\d))$|^(\d*)\.(\d*)\((\d+)\)$"
+)
 _DEC_COMMA_RE = re.compile(r"^\d+,\d+$")
 _SLASH_RE = re.compile(rf"^({_INT})\s*/\s*({_INT})$")
 _FRAC_RE = re.compile(
@@ -123,10 +147,29 @@ _FRAC_RE = re.compile(
 _MIXED_RE = re.compile(rf"^({_INT})\s*(\\[dtc]?frac.*|{_INT}\s*/\s*{_INT})$")
 
 
+def repeating_decimal(whole: str, fixed: str, period: str) -> Fraction:
+    """The value of ``whole.fixed(period)(period)...``: ``("0", "1", "6")`` is 1/6."""
+    head = Fraction(int(whole or "0")) + (Fraction(int(fixed), 10 ** len(fixed)) if fixed else 0)
+    return head + Fraction(int(period), (10 ** len(period) - 1) * 10 ** len(fixed))
+
+
+def _repeating(text: str) -> Num | None:
+    m = _REPEATING_RE.match(text)
+    if m is None:
+        return None
+    g = m.groups()
+    whole, fixed, period = (g[0], g[1], g[2] or g[3]) if g[2] or g[3] else (g[4], g[5], g[6])
+    if len(fixed) + len(period) > 60:
+        return None
+    return Num(repeating_decimal(whole, fixed, period))
+
+
 def _decimal(text: str) -> Num | None:
-    """``12``, ``1.5``, ``.5``, ``1e-3``, ``1,000``, ``1 000`` (no sign)."""
+    """``12``, ``1.5``, ``.5``, ``1e-3``, ``1,000``, ``1 000``, ``1.000.000`` (no sign)."""
     if _THOUSANDS_RE.match(text) or _SPACE_THOUSANDS_RE.match(text):
         text = text.replace(",", "").replace(" ", "")
+    elif _DOT_THOUSANDS_RE.match(text):
+        text = re.sub(r"[.'’]", "", text)
     m = _FULL_DEC_RE.match(text)
     if m is None:
         return None
@@ -134,12 +177,13 @@ def _decimal(text: str) -> Num | None:
     if len(mant) > _MAX_DIGITS:
         return None
     value = Fraction(mant)
-    if exp is not None:
-        e = int(exp)
-        if abs(e) > _MAX_EXP:
-            return None
-        value *= Fraction(10) ** e
-    return Num(value, decimal="." in mant or exp is not None)
+    e = int(exp) if exp is not None else 0
+    if abs(e) > _MAX_EXP:
+        return None
+    value *= Fraction(10) ** e
+    if "." not in mant and exp is None:
+        return Num(value)
+    return Num(value, decimal=True, stated=stated_precision(mant, e))
 
 
 def _unsigned(text: str) -> Num | None:
@@ -151,7 +195,8 @@ def _unsigned(text: str) -> Num | None:
         e = int(m.group(2))
         if abs(e) > _MAX_EXP or len(m.group(1)) > _MAX_DIGITS:
             return None
-        return Num(Fraction(m.group(1)) * Fraction(10) ** e, decimal=True)
+        mant = m.group(1)
+        return Num(Fraction(mant) * Fraction(10) ** e, True, stated=stated_precision(mant, e))
     m = _POW10_RE.match(text)
     if m:
         e = int(m.group(1))
@@ -172,8 +217,21 @@ def _unsigned(text: str) -> Num | None:
             return Num(int(m.group(1)) + frac.value)
     m = _DEC_COMMA_RE.match(text)
     if m and not _THOUSANDS_RE.match(text):  # "2,74" / "0,111": decimal comma
-        return Num(Fraction(text.replace(",", ".")), decimal=True)
-    return None
+        mant = text.replace(",", ".")
+        return Num(Fraction(mant), decimal=True, stated=stated_precision(mant))
+    return _repeating(text)
+
+
+_TEXT_WRAPPER_RE = re.compile(rf"^{TEXT_COMMANDS}\s*\{{([^{{}}]*)\}}$")
+
+
+def _in_words(text: str) -> Num | None:
+    """``twelve``, ``\\text{twelve}``, ``twenty-one`` (exact values)."""
+    s = re.sub(rf"{TEXT_COMMANDS}\s*\{{([^{{}}]*)\}}", r" \1 ", text).strip()
+    if not s or len(s) > 120:
+        return None
+    n = words_to_number(s)
+    return None if n is None else Num(Fraction(n))
 
 
 def _strip_wrappers(text: str) -> str:
@@ -201,7 +259,7 @@ def parse_number(text: str) -> Num | None:
     if s.startswith("\\boxed{") and s.endswith("}"):
         s = s[7:-1]
     s = re.sub(r"(?<!\\)\$|\\\(|\\\)|\\\[|\\\]", " ", s)
-    s = _strip_wrappers(s)
+    s = expand_scale_words(_strip_wrappers(s))
     s, percent = strip_tails(s)
     sign = 1
     s = _CURRENCY_RE.sub("", s).strip()
@@ -212,22 +270,39 @@ def parse_number(text: str) -> Num | None:
     s = _strip_wrappers(s)
     if s.startswith("\\frac{-"):
         sign, s = -sign, "\\frac{" + s[7:]
-    if not s or not (s[0].isdigit() or s[0] in ".\\"):
+    if s[:1].isalpha() or _TEXT_WRAPPER_RE.match(s):
+        num = _in_words(s)
+    elif not s or not (s[0].isdigit() or s[0] in ".\\"):
         return None
-    num = _unsigned(s)
+    else:
+        num = _unsigned(s)
     if num is None:
         return None
-    return Num(sign * num.value, num.decimal, percent)
+    return Num(sign * num.value, num.decimal, percent, num.stated)
 
 
 def values_close(a: Fraction, b: Fraction, rel_tol: float, float_rounding: int | None) -> bool:
-    """Tolerant comparison used when a side was written as a decimal."""
+    """The opt-in tolerances (rule 3 of :mod:`.precision`): relative tolerance ``rel_tol``
+    (0 disables it) or agreement after rounding both to ``float_rounding`` places."""
     if a == b:
         return True
     scale = max(abs(a), abs(b))
-    if abs(a - b) <= Fraction(rel_tol) * scale:
+    if rel_tol and abs(a - b) <= Fraction(rel_tol) * scale:
         return True
     return float_rounding is not None and round(a, float_rounding) == round(b, float_rounding)
+
+
+def decimal_equal(
+    a: Fraction, a_stated: Stated | None, b: Fraction, b_stated: Stated | None, min_sig: int
+) -> bool:
+    """Rules 1 and 2 of :mod:`.precision` for two exact values, either written as a decimal."""
+    if a == b:
+        return True
+    if (a_stated is None) == (b_stated is None):
+        return False  # both exact or both decimals: only equal values match
+    exact, dec, stated = (a, b, b_stated) if b_stated is not None else (b, a, a_stated)
+    assert stated is not None
+    return not is_terminating(exact) and rounding_matches(exact, dec, stated, min_sig)
 
 
 def numbers_equal(
@@ -236,23 +311,25 @@ def numbers_equal(
     rel_tol: float,
     float_rounding: int | None,
     percent_as_fraction: bool = True,
+    min_significant_digits: int = 4,
 ) -> bool:
-    """Whether two plain numbers are equal.
+    """Whether two plain numbers are equal under the precision policy (:mod:`.precision`).
 
-    Exact values compare exactly; tolerance is used only if a side was written as a decimal.
     A percentage matches its written value (``28%`` vs ``28``) and, with
     ``percent_as_fraction``, its fraction (``28%`` vs ``0.28``).
     """
     tolerant = gold.decimal or pred.decimal
-    g_vals = [gold.value]
-    p_vals = [pred.value]
+    g_vals = [(gold.value, gold.stated)]
+    p_vals = [(pred.value, pred.stated)]
     if percent_as_fraction and gold.percent != pred.percent:
         if gold.percent:
-            g_vals.append(gold.value / 100)
+            g_vals.append((gold.value / 100, gold.stated and gold.stated.scaled(2)))
         else:
-            p_vals.append(pred.value / 100)
-    for g in g_vals:
-        for p in p_vals:
-            if g == p or (tolerant and values_close(g, p, rel_tol, float_rounding)):
+            p_vals.append((pred.value / 100, pred.stated and pred.stated.scaled(2)))
+    for g, gs in g_vals:
+        for p, ps in p_vals:
+            if decimal_equal(g, gs, p, ps, min_significant_digits):
+                return True
+            if tolerant and values_close(g, p, rel_tol, float_rounding):
                 return True
     return False

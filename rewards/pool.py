@@ -2,13 +2,14 @@
 
 Sympy can spend minutes inside one C-level call (``5^{5^{5^{5^5}}}``) where SIGALRM never
 fires, so every symbolic check runs in a worker process. A call that overruns its limit is
-abandoned: the worker is killed (SIGKILL) and a fresh one starts on next use, and the caller
-gets :class:`CheckTimeout`.
+abandoned: the worker is killed (SIGKILL), a fresh one starts at once in the background, and
+the caller gets :class:`CheckTimeout`.
 
 - Workers are fresh interpreters (the *spawn* start method, launched with ``subprocess`` so
   the parent's ``__main__`` is never re-imported); each imports sympy and the parsers once.
 - Works from any thread: no signals, only sockets and ``poll``.
-- Started lazily on first use, killed at interpreter exit, and fork-safe: a forked child
+- Started on first use (one worker for the call, the rest of the pool in the background),
+  killed at interpreter exit, and fork-safe: a forked child
   forgets the parent's workers and starts its own when it needs them.
 - Workers die with the parent (PR_SET_PDEATHSIG) and have a memory cap
   (``$GRPO_GYM_MATH_WORKER_MEM_MB``, default 4096).
@@ -77,7 +78,9 @@ class _Worker:
             msg = self.conn.recv()
         except (EOFError, OSError) as exc:
             self.kill()
-            raise WorkerError(f"math worker died while starting (exit code {self.proc.poll()})") from exc
+            raise WorkerError(
+                f"math worker died while starting (exit code {self.proc.poll()})"
+            ) from exc
         if not (isinstance(msg, tuple) and msg[0] == "ready"):
             self.kill()
             raise WorkerError(f"math worker sent {msg!r} instead of 'ready'")
@@ -144,6 +147,7 @@ class WorkerPool:
                     self._busy += 1
                     break
                 self._cond.wait()
+        self._fill()  # the other free slots start their workers in the background
         try:  # start a worker outside the lock
             w = _spawner().submit(_Worker).result()
             w.wait_ready(STARTUP_TIMEOUT)
@@ -176,7 +180,9 @@ class WorkerPool:
         data = pickle.dumps((fn, args, kwargs))  # fails here, not in a worker, if unpicklable
         return self._call(self._acquire(), data, timeout)  # type: ignore[no-any-return]
 
-    def run_on_all(self, fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any) -> list[T]:
+    def run_on_all(
+        self, fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any
+    ) -> list[T]:
         """Run ``fn(*args, **kwargs)`` once in each of the pool's ``size`` workers (starting
         missing ones), e.g. to clear their caches. Waits until every worker is free.
 
@@ -208,8 +214,7 @@ class WorkerPool:
         try:
             w.conn.send_bytes(data)
             if not w.conn.poll(timeout):
-                w.kill()
-                self._release(None)
+                self._replace(w)
                 raise CheckTimeout(timeout)
             status, payload = w.conn.recv()
         except CheckTimeout:
@@ -217,7 +222,9 @@ class WorkerPool:
         except (EOFError, OSError, BrokenPipeError) as exc:
             w.kill()
             self._release(None)
-            raise WorkerError(f"math worker died during the call (exit code {w.proc.poll()})") from exc
+            raise WorkerError(
+                f"math worker died during the call (exit code {w.proc.poll()})"
+            ) from exc
         except BaseException:
             w.kill()
             self._release(None)
@@ -226,6 +233,38 @@ class WorkerPool:
         if status == "err":
             raise WorkerError(str(payload))
         return payload
+
+    def _replace(self, w: _Worker) -> None:
+        """Kill a worker that overran and start its replacement in the background: the next
+        call finds a ready worker (or waits only for the rest of its start-up) instead of
+        paying a whole interpreter start. The slot counts as busy until the new one is ready."""
+        with contextlib.suppress(OSError):
+            w.proc.kill()
+        self._start_in_background(w)
+
+    def _fill(self) -> None:
+        """Start workers for every free slot in the background (claimed as busy until ready)."""
+        with self._cond:
+            free = self.size - self._busy - len(self._idle)
+            self._busy += max(free, 0)
+        for _ in range(max(free, 0)):
+            self._start_in_background(None)
+
+    def _start_in_background(self, dead: _Worker | None) -> None:
+        """Reap ``dead`` (if any) and start a worker for its slot, in a background thread."""
+
+        def start() -> None:
+            if dead is not None:
+                dead.kill()
+            try:
+                new = _spawner().submit(_Worker).result()
+                new.wait_ready(STARTUP_TIMEOUT)
+            except BaseException:
+                self._release(None)
+                return
+            self._release(new)
+
+        threading.Thread(target=start, name="math-worker-start", daemon=True).start()
 
     def shutdown(self) -> None:
         """Stop all idle workers; busy ones stop when their call returns."""

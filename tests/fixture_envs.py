@@ -42,6 +42,13 @@ class FlakyEnv(LetterEnv):
         return super().step(action)
 
 
+class BrokenScorerEnv(LetterEnv):
+    """Its scorer raises on every reply (the error TextEnv turns into a 0 reward unless strict)."""
+
+    def score(self, reply: str, task: Task) -> RewardResult:
+        raise ZeroDivisionError("scorer bug")
+
+
 class TwoTurnEnv(LetterEnv):
     """Multi-turn: up to 2 attempts; the episode reward is the sum over attempts."""
 
@@ -52,7 +59,8 @@ class TwoTurnEnv(LetterEnv):
 
 
 def register() -> None:
-    for name, cls in (("Letter-v0", LetterEnv), ("Flaky-v0", FlakyEnv), ("TwoTurn-v0", TwoTurnEnv)):
+    for name, cls in (("Letter-v0", LetterEnv), ("Flaky-v0", FlakyEnv), ("BrokenScorer-v0", BrokenScorerEnv),
+                      ("TwoTurn-v0", TwoTurnEnv)):
         env_id = f"grpo_gym_test/{name}"
         if env_id not in gym.registry:
             gym.register(env_id, entry_point=cls)

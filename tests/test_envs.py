@@ -81,11 +81,15 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
 def test_train_and_test_splits_are_disjoint(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     frac = env.test_fraction
-    train = {env.reset(seed=s, options={"split": "train"})[0] for s in range(150)}
-    test = {env.reset(seed=s, options={"split": "test"})[0] for s in range(30)}
+    tasks = {
+        split: [env.reset(seed=s, options={"split": split})[1]["task"] for s in range(n)]
+        for split, n in (("train", 150), ("test", 30))
+    }
+    train, test = ({t.prompt for t in tasks[sp]} for sp in ("train", "test"))
     assert train and test and not train & test
-    assert all(task_split(p, frac) == "train" for p in train)
-    assert all(task_split(p, frac) == "test" for p in test)
+    # the split is decided on the task's key (its prompt, or an inner env's key for a wrapper)
+    assert all(task_split(env.task_key(t), frac) == "train" for t in tasks["train"])
+    assert all(task_split(env.task_key(t), frac) == "test" for t in tasks["test"])
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -234,7 +238,9 @@ PINNED_TASKS = {
     "grpo_gym/Factor-v0": "9cf3a1f7d40fc885",
     "grpo_gym/Derivative-v0": "1ad16e288d71a4e4",
     "grpo_gym/MathDataset-v0": "131a275cfb963ef4",
-    "grpo_gym/MultiTurnMath-v0": "92c793a3606abeeb",
+    # split on the inner env's key since issue 11 (it was on the decorated prompt, which put
+    # inner test tasks in its train split): the same tasks, assigned to seeds per split anew
+    "grpo_gym/MultiTurnMath-v0": "0c9dcfd5f0e4bd46",
     "grpo_gym/AnswerTags-v0": "2ac9087934d612b4",
     "grpo_gym/JsonObject-v0": "4f474c25a031845c",
     "grpo_gym/BulletList-v0": "3e60def28965f659",

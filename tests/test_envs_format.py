@@ -13,22 +13,13 @@ import grpo_gym.envs  # noqa: F401  (registers the ids)
 import gymnasium as gym
 import pytest
 from grpo_gym.envs.base import task_split
-from grpo_gym.envs.formatting import (
-    FILLER,
-    FORBIDDEN,
-    KEYWORDS,
-    TOPICS,
-    AnswerTags,
-    BulletList,
-    JsonObjectEnv,
-    LetterCase,
-    SectionsEnv,
-    WordCount,
-)
+from grpo_gym.envs.formatting import BulletList, LetterCase, Sections, WordCount
 from grpo_gym.envs.instructions import FAMILIES, Instructions
-from grpo_gym.envs.keywords import ForbiddenWordsEnv, KeywordFrequencyEnv, Keywords
+from grpo_gym.envs.keywords import ForbiddenWords, KeywordFrequency, Keywords
+from grpo_gym.envs.structured import AnswerTags, JsonObject
+from grpo_gym.envs.writing import FILLER, FORBIDDEN, KEYWORDS, TOPICS
 from grpo_gym.rewards import Task, TaskRubric
-from grpo_gym.rewards.keywords import count_word
+from grpo_gym.rewards.keywords import count_occurrences
 from gymnasium.utils.env_checker import check_env
 
 IDS = [
@@ -47,14 +38,14 @@ IDS = [
 ]
 CLASSES = [
     AnswerTags,
-    JsonObjectEnv,
+    JsonObject,
     BulletList,
     WordCount,
     LetterCase,
-    SectionsEnv,
+    Sections,
     Keywords,
-    KeywordFrequencyEnv,
-    ForbiddenWordsEnv,
+    KeywordFrequency,
+    ForbiddenWords,
     Instructions,
 ]
 TRIVIAL = [
@@ -147,15 +138,15 @@ def test_every_difficulty_level_has_solvable_tasks(cls) -> None:
         (AnswerTags, {"kinds": ()}),
         (AnswerTags, {"kinds": ("multiply",)}),
         (AnswerTags, {"format_weight": 1.0}),
-        (JsonObjectEnv, {"min_fields": 3, "max_fields": 2}),
-        (JsonObjectEnv, {"max_fields": 9}),
+        (JsonObject, {"min_fields": 3, "max_fields": 2}),
+        (JsonObject, {"max_fields": 9}),
         (BulletList, {"min_bullets": 0}),
         (WordCount, {"width": 5}),
         (LetterCase, {"case": "title"}),
-        (SectionsEnv, {"word": "Part 1"}),
+        (Sections, {"word": "Part 1"}),
         (Keywords, {"max_keywords": 9}),
-        (KeywordFrequencyEnv, {"relations": ("about",)}),
-        (ForbiddenWordsEnv, {"max_forbidden": 99}),
+        (KeywordFrequency, {"relations": ("about",)}),
+        (ForbiddenWords, {"max_forbidden": 99}),
         (Instructions, {"mode": "lenient"}),
         (Instructions, {"families": ("lowercase", "uppercase"), "max_constraints": 2}),
         (Instructions, {"families": ("nope",)}),
@@ -189,7 +180,7 @@ def test_answer_tags_scores_format_and_answer_separately() -> None:
 
 
 def test_json_env_prompt_names_every_key_and_type() -> None:
-    env = JsonObjectEnv(min_fields=3, max_fields=3)
+    env = JsonObject(min_fields=3, max_fields=3)
     for seed in range(10):
         task = _task(env, seed)
         example = dict(task.metadata["example"])
@@ -232,7 +223,7 @@ def test_letter_case_rejects_one_capital() -> None:
 
 
 def test_sections_order_matters() -> None:
-    env = SectionsEnv(min_sections=2, max_sections=2)
+    env = Sections(min_sections=2, max_sections=2)
     task = _task(env)
     topic = task.metadata["topic"]
     assert env.score(f"Section 1\n{topic}\nSection 2\nmore", task).score == 1.0
@@ -240,7 +231,7 @@ def test_sections_order_matters() -> None:
 
 
 def test_forbidden_words_need_required_content() -> None:
-    env = ForbiddenWordsEnv()
+    env = ForbiddenWords()
     task = _task(env)
     rubric = task.metadata["rubric"]
     banned = rubric.items[0].fn.words
@@ -256,11 +247,11 @@ def test_forbidden_words_need_required_content() -> None:
 
 
 def test_keyword_frequency_exactly() -> None:
-    env = KeywordFrequencyEnv(relations=("exactly",), min_count=2, max_count=2)
+    env = KeywordFrequency(relations=("exactly",), min_count=2, max_count=2)
     task = _task(env)
     ref = env.reference(task)
     kw = task.metadata["check"].keyword
-    assert count_word(ref, kw) == 2
+    assert count_occurrences(ref, kw) == 2
     assert env.score(ref + f" {kw}.", task).score < 1.0
 
 
@@ -270,7 +261,7 @@ def test_pools_are_disjoint_and_filler_is_clean() -> None:
         text = sentence.format(t="topic")
         assert "," not in text and re.fullmatch(r"[A-Za-z .]+", text)
         for word in KEYWORDS + FORBIDDEN:
-            assert count_word(text, word) == 0, (word, sentence)
+            assert count_occurrences(text, word) == 0, (word, sentence)
 
 
 # ---- Instructions ---------------------------------------------------------------------------------

@@ -116,3 +116,29 @@ def test_input_is_capped_to_its_tail() -> None:
 )
 def test_extract_gold(gold: str, expected: str | None) -> None:
     assert extract_gold(gold) == expected
+
+
+# ---- the box rule: the final box is the answer; only boxes of one multi-part answer merge ----
+BOX_RULE = [
+    (r"we get a = \boxed{2} and b = \boxed{5}, hence a + b = \boxed{7}", "7"),
+    (r"\boxed{1}, \boxed{2}", "1, 2"),
+    (r"$\boxed{1}$ and $\boxed{2}$", "1, 2"),
+    (r"x = \boxed{1} and y = \boxed{2}", "1, 2"),
+    (r"$y_1 = \boxed{x+1}$ and $y_2 = \boxed{x-1}$", "x+1, x-1"),
+    (r"\boxed{1} papers and \boxed{2} bins", "1, 2"),
+    (r"\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}", "(3, 3), (1, 1)"),
+    (r"First \boxed{3}. Wait, that is wrong: \boxed{4}", "4"),
+    (r"So \boxed{5}. Therefore the total is \boxed{9}", "9"),
+    (r"The area is \boxed{12}. The perimeter, which we also need, is \boxed{14}", "14"),
+    (r"\boxed{6} so \boxed{6}", "6"),
+    (r"\boxed{5} \quad \boxed{5}", "5"),  # a restated box is one answer
+]
+
+
+@pytest.mark.parametrize(("text", "answer"), BOX_RULE)
+def test_box_rule(text: str, answer: str) -> None:
+    assert extract_answer(text) == answer
+
+
+def test_box_rule_can_be_turned_off() -> None:
+    assert extract_answer(r"\boxed{1}, \boxed{2}", join_adjacent_boxed=False) == "2"

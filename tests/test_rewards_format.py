@@ -26,10 +26,10 @@ from grpo_gym.rewards import (
     Task,
     Title,
     extract_boxed,
-    paragraph_count,
-    sentence_count,
+    paragraphs_in_range,
+    sentences_in_range,
     soft_overlong_penalty,
-    word_count,
+    words_in_range,
 )
 
 T = Task(prompt="p")
@@ -248,7 +248,7 @@ def test_layout(fn, reply: str, expected: float) -> None:
         Postscript(),
         Title(),
         Sections(2),
-        word_count(1, 10),
+        words_in_range(1, 10),
     ],
 )
 def test_every_format_reward_is_pure_picklable_and_survives_garbage(fn) -> None:
@@ -272,17 +272,17 @@ def test_bad_parameters_raise(bad) -> None:
 @pytest.mark.parametrize(
     ("fn", "reply", "expected"),
     [
-        (word_count(3, 5), "one two three", 1.0),
-        (word_count(3, 5), "don't well-known x", 1.0),
-        (word_count(4, 5), "one two", 0.5),
-        (word_count(1, 2), "a b c d", 0.5),
-        (word_count(2), "a b c d e f g", 1.0),  # no upper bound
-        (word_count(1, 5), " - - - ", 0.0),  # punctuation is not words
-        (sentence_count(2, 2), "One. Two!", 1.0),
-        (sentence_count(2, 2), "Pi is 3.14 here. Two?", 1.0),
-        (sentence_count(2, 2), "One sentence only", 0.5),
-        (paragraph_count(2, 2), "para one\n\npara two", 1.0),
-        (paragraph_count(2, 2), "para one\npara two", 0.5),
+        (words_in_range(3, 5), "one two three", 1.0),
+        (words_in_range(3, 5), "don't well-known x", 1.0),
+        (words_in_range(4, 5), "one two", 0.5),
+        (words_in_range(1, 2), "a b c d", 0.5),
+        (words_in_range(2), "a b c d e f g", 1.0),  # no upper bound
+        (words_in_range(1, 5), " - - - ", 0.0),  # punctuation is not words
+        (sentences_in_range(2, 2), "One. Two!", 1.0),
+        (sentences_in_range(2, 2), "Pi is 3.14 here. Two?", 1.0),
+        (sentences_in_range(2, 2), "One sentence only", 0.5),
+        (paragraphs_in_range(2, 2), "para one\n\npara two", 1.0),
+        (paragraphs_in_range(2, 2), "para one\npara two", 0.5),
         (LengthInRange(5, 10, "chars"), "abcdef", 1.0),
         (LengthInRange(5, 10, "chars"), "abcdefghijklmnopqrst", 0.5),
         (LengthInRange(1, 3, "tokens", token_counter=len), "ab", 1.0),
@@ -323,8 +323,8 @@ def test_adversarial_long_inputs_are_fast() -> None:
         Postscript(),
         Title(),
         Sections(3),
-        word_count(1, 9),
-        sentence_count(1, 9),
+        words_in_range(1, 9),
+        sentences_in_range(1, 9),
     ]
     junks = [
         "[" + "a " * 16_000,

@@ -21,6 +21,9 @@ from grpo_gym.rewards import (
     verify,
     verify_batch,
 )
+from grpo_gym.rewards.latex_adapter import postprocess
+from grpo_gym.rewards.latex_fast import fast_latex
+from grpo_gym.rewards.normalize import normalize
 from grpo_gym.rewards.numbers import numbers_equal, parse_number, strip_tails
 
 EQUAL = [
@@ -84,7 +87,7 @@ NOT_EQUAL = [
     (r"2^{-99}", r"\boxed{2^{-98}}"),
     (r"1 - \frac{1}{e}", r"\boxed{1 + \frac{1}{e}}"),
     (r"1 - \frac{1}{\mathrm{e}}", r"\boxed{1 + \frac{1}{\mathrm{e}}}"),
-    (r"\sqrt{2}", r"\boxed{1.41421}"),
+    (r"\sqrt{2}", r"\boxed{1.41412}"),  # 1.41421 is sqrt(2) rounded: the precision policy
     ("x^2+2x+1", r"\boxed{(x-1)^2}"),
     ("[0, 1)", r"\boxed{(0,1)}"),
     ("(1, 2, 3)", r"\boxed{(3, 2, 1)}"),
@@ -143,7 +146,7 @@ def test_answer_too_long_is_rejected() -> None:
 
 
 def test_tolerance_only_for_decimals_and_configurable() -> None:
-    assert not verify("1/3", r"\boxed{0.3333}")
+    assert not verify("1/3", r"\boxed{0.333}")  # 3 significant digits: under the policy's 4
     assert verify("1/3", r"\boxed{0.3333}", rel_tol=1e-3)
     assert verify("1/3", r"\boxed{0.3333}", float_rounding=4)
     assert not verify("1000000", r"\boxed{1000001}", rel_tol=1e-3)  # both exact: no tolerance
@@ -301,12 +304,12 @@ FAST_SAME = [
 
 @pytest.mark.parametrize("text", FAST_SAME)
 def test_fast_latex_path_matches_antlr(text: str) -> None:
-    s, _ = mathparse._normalize(text)
-    fast = mathparse._fast_latex(s)
+    s, _ = normalize(text)
+    fast = fast_latex(s)
     assert fast is not None, f"{text!r} should take the fast path"
     slow = mathparse.parse_latex(s)
-    assert sympy.srepr(mathparse._postprocess(fast)) == sympy.srepr(slow)
-    assert type(mathparse._postprocess(fast)) is type(slow)
+    assert sympy.srepr(postprocess(fast)) == sympy.srepr(slow)
+    assert type(postprocess(fast)) is type(slow)
 
 
 FAST_DECLINES = [
@@ -318,7 +321,7 @@ FAST_DECLINES = [
 
 @pytest.mark.parametrize("text", FAST_DECLINES)
 def test_fast_latex_path_declines_what_it_does_not_mirror(text: str) -> None:
-    assert mathparse._fast_latex(mathparse._normalize(text)[0]) is None
+    assert fast_latex(normalize(text)[0]) is None
 
 
 def test_parse_cache_reuses_results_and_clears() -> None:
@@ -338,7 +341,9 @@ def test_clear_math_caches_reaches_every_worker() -> None:
     assert verify(
         r"\frac{1}{7}+x", r"\boxed{x+\frac{1}{7}}", workers=2
     )  # the same 2-worker pool on any machine
-    assert sum(pool.run_on_all(mathparse.parse_cache_size, timeout=30)) > 0  # a worker parsed: there is something to clear
+    assert (
+        sum(pool.run_on_all(mathparse.parse_cache_size, timeout=30)) > 0
+    )  # a worker parsed: there is something to clear
     clear_math_caches()
     assert pool.run_on_all(mathparse.parse_cache_size, timeout=30) == [0, 0]
     assert mathparse.parse_cache_size() == 0

@@ -108,9 +108,9 @@ def test_glued_or_with_a_function_on_the_left() -> None:
     ["color", "north", "random", "x_{color}=3", r"\operatorname{ord}_7(2)=3", "(1,2)", "10orange"],
 )
 def test_words_containing_or_and_are_not_split(text: str) -> None:
-    from grpo_gym.rewards import mathparse
+    from grpo_gym.rewards.normalize import normalize
 
-    assert ", " not in mathparse._normalize(text)[0]
+    assert ", " not in normalize(text)[0]
 
 
 def test_text_answers_containing_or_still_match() -> None:

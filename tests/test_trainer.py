@@ -107,6 +107,18 @@ def test_tiny_model_learns_an_easy_env(tiny_model_dir: Path, tmp_path: Path) -> 
     assert last > first + 0.2, r
 
 
+def test_strict_rewards_raise_the_scorers_own_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The env's scorer raising is counted and scored 0 by default; strict_rewards re-raises it, naming env and seed."""
+    cfg = tiny_cfg(tiny_model_dir, tmp_path / "lenient", env=("grpo_gym_test/BrokenScorer-v0",), steps=1, max_new_tokens=4)
+    res = train(cfg, echo=lambda s: None)
+    assert res.history[0]["reward_errors"] == cfg.prompts_per_step * cfg.group_size
+    strict = dataclasses.replace(cfg, output_dir=str(tmp_path / "strict"), strict_rewards=True)
+    with pytest.raises(ZeroDivisionError, match="scorer bug") as caught:
+        train(strict, echo=lambda s: None)
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert "grpo_gym_test/BrokenScorer-v0" in notes and "seed" in notes
+
+
 def test_reward_errors_do_not_kill_the_run_unless_strict(tiny_model_dir: Path, tmp_path: Path) -> None:
     class Boom:
         pass

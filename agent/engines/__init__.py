@@ -42,8 +42,14 @@ class Engine(Protocol):
     def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]: ...
 
 
-def make_engine(model: nn.Module, tokenizer, config: SamplingConfig, vllm: VLLMSettings | None = None,
-                *, seed: int = 0) -> Engine:
+def make_engine(
+    model: nn.Module,
+    tokenizer,
+    config: SamplingConfig,
+    vllm: VLLMSettings | None = None,
+    *,
+    seed: int = 0,
+) -> Engine:
     """The engine ``config.engine`` names, sampling from ``model``'s current weights."""
     if config.engine == "hf":
         return HFSampler(model, tokenizer, config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -23,7 +24,7 @@ MIN_PREPACK_TOKENS = 8  # below this, packing the weights costs more than it sav
 class HFSampler:
     """Samples replies from a transformers causal LM with its chat template (an ``Engine``)."""
 
-    def __init__(self, model: torch.nn.Module, tokenizer, config: SamplingConfig | None = None) -> None:
+    def __init__(self, model: Any, tokenizer: Any, config: SamplingConfig | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.config = config or SamplingConfig()

@@ -151,7 +151,7 @@ def check_vllm(config: Any, device: str) -> None:
             )
 
 
-def _engine_folder(model: nn.Module, tokenizer: Any) -> tempfile.TemporaryDirectory:
+def _engine_folder(model: Any, tokenizer: Any) -> tempfile.TemporaryDirectory:
     """A folder with the policy's config, generation config and tokenizer (no weights)."""
     folder = tempfile.TemporaryDirectory(prefix="grpo-gym-vllm-")
     config = model.config.to_dict()
@@ -204,7 +204,8 @@ class VLLMEngine:
         check_vllm(base.config, device)
         from vllm import LLM
 
-        self._folder = _engine_folder(base, tokenizer)
+        self._owner = True  # False on with_sampling views, which share this engine
+        self._folder: tempfile.TemporaryDirectory | None = _engine_folder(base, tokenizer)
         eos = getattr(base.generation_config, "eos_token_id", None)
         eos_list = eos if isinstance(eos, list) else [eos]
         self.eos_ids = sorted({i for i in [*eos_list, tokenizer.eos_token_id] if i is not None})

@@ -25,6 +25,8 @@ hand-written backward (``_LabelLogProb``) that touches each ``[M, V]`` buffer on
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -107,7 +109,7 @@ def _checkpointing(model: nn.Module) -> bool:
     return bool(getattr(model, flag, False))
 
 
-def _split_head(model: nn.Module) -> tuple[nn.Module, nn.Linear] | None:
+def _split_head(model: Any) -> tuple[nn.Module, nn.Linear] | None:
     """(decoder, lm_head) when logits are exactly ``lm_head(decoder(...).last_hidden_state)``.
 
     The head has no bias, so ``lm_head(h) / t == lm_head(h / t)``: temperature scales D numbers
@@ -125,7 +127,7 @@ def _split_head(model: nn.Module) -> tuple[nn.Module, nn.Linear] | None:
     return decoder, head
 
 
-def _embed(model: nn.Module, *parts: Tensor) -> list[Tensor]:
+def _embed(model: Any, *parts: Tensor) -> list[Tensor]:
     """Embeddings of several id tensors in ONE lookup: ``[*shape, D]`` each.
 
     A plain ``nn.Embedding`` weight tied to the LM head gets a sparse gradient (rows of the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import Any
 
 from torch import Tensor, nn
 
@@ -20,15 +21,16 @@ def position_ids(attention_mask: Tensor) -> Tensor:
 
 def cache_kwarg(model: nn.Module) -> str:
     """``cache`` (transformers >= 5.2x) or ``past_key_values`` (older)."""
-    return _cache_kwarg_of(type(model))
+    cls: Any = type(model)
+    return _cache_kwarg_of(cls)
 
 
 @functools.cache
-def _cache_kwarg_of(cls: type) -> str:
+def _cache_kwarg_of(cls: Any) -> str:
     return "cache" if "cache" in inspect.signature(cls.forward).parameters else "past_key_values"
 
 
-def shared_prefill(model: nn.Module, ids: Tensor, mask: Tensor, n: int) -> dict[str, object]:
+def shared_prefill(model: Any, ids: Tensor, mask: Tensor, n: int) -> dict[str, object]:
     """``generate`` kwargs holding the KV cache of ``ids[:, :-1]`` ([B, P]) repeated n times.
 
     Returns ``{}`` (the plain path) for a model whose cache cannot be repeated in place.

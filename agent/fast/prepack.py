@@ -83,11 +83,13 @@ def prepacked_linears(model: nn.Module, rows: int) -> Iterator[int]:
     try:
         if prepack_available():
             for module in model.modules():
-                w = module.weight if type(module) is nn.Linear else None
-                if w is None or w.dtype != torch.float32 or w.device.type != "cpu" or "forward" in module.__dict__:
+                if type(module) is not nn.Linear:
+                    continue
+                w: Tensor = module.weight
+                if w.dtype != torch.float32 or w.device.type != "cpu" or "forward" in module.__dict__:
                     continue
                 bias = None if module.bias is None else module.bias.detach()
-                module.forward = functools.partial(_packed_linear, _pack(w, rows), bias)
+                module.forward = functools.partial(_packed_linear, _pack(w, rows), bias)  # type: ignore[method-assign]
                 switched.append(module)
         yield len(switched)
     finally:

@@ -22,7 +22,7 @@ from grpo_gym.agent.report import (
     save_samples_jsonl,
 )
 
-from .flags import add_dataclass_args, dataclass_from_args
+from .flags import add_dataclass_args, check_output_file, dataclass_from_args
 
 
 def _err(msg: str) -> None:
@@ -67,6 +67,8 @@ def _check_outputs(cfg: EvalConfig) -> None:
             raise ValueError("--plots on: plots are written beside the Markdown report, so pass --md-out FILE too")
         if not plots_available():
             raise ValueError(f"--plots on: {INSTALL_HINT}")
+    for path, flag in ((cfg.json_out, "--json-out"), (cfg.md_out, "--md-out"), (cfg.samples_out, "--samples-out")):
+        check_output_file(path, flag)
     if cfg.training_metrics is not None and not Path(cfg.training_metrics).is_file():
         raise FileNotFoundError(f"--training-metrics {cfg.training_metrics}: no such file")
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import types
 import typing
+from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 T = TypeVar("T")
@@ -138,3 +140,43 @@ def dataclass_from_args(cls: type[T], ns: argparse.Namespace, base: T | None = N
     if base is not None:
         return dataclasses.replace(base, **given)  # type: ignore[type-var]
     return cls(**given)
+
+
+def load_config_file(path: Path, flag: str = "--config") -> dict[str, Any]:
+    """The settings in a JSON, YAML (.yaml/.yml) or TOML (.toml) file, by extension; flags override them."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{flag} {path}: no such file")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        elif suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # each parser has its own error type; all mean the same to the user
+        kind = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}.get(suffix, "JSON")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{flag} {path}: not valid {kind} ({first}); use .json, .yaml/.yml or .toml") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{flag} {path}: expected a mapping of setting names to values, got {type(data).__name__}")
+    return data
+
+
+def check_output_file(path: str | Path | None, flag: str) -> None:
+    """Fail early when an output file cannot be written: its path runs through a file, or it is a folder."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{flag} {p}: is a folder; give a file path such as {p / 'report.json'}")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{flag} {p}: {parent} is a file, not a folder; choose another path")
+            return

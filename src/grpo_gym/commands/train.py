@@ -9,7 +9,7 @@ from pathlib import Path
 from grpo_gym.agent.checkpoint import CONFIG_FILE
 from grpo_gym.agent.config import PRESETS, GRPOConfig
 
-from .flags import add_dataclass_args, dataclass_from_args
+from .flags import add_dataclass_args, dataclass_from_args, load_config_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--preset", choices=sorted(PRESETS), help="a named base config (demo: the README's 10-minute CPU run)")
-    p.add_argument("--config", type=Path, help="a JSON file of GRPOConfig fields (e.g. a run's grpo_config.json)")
+    p.add_argument("--config", type=Path, help="a JSON, YAML (.yaml/.yml) or TOML (.toml) file of GRPOConfig fields "
+                   "(e.g. a run's grpo_config.json); flags given too override its values")
     add_dataclass_args(p, GRPOConfig)
     p.set_defaults(func=run)
 
@@ -31,9 +32,7 @@ def config_from_args(args: argparse.Namespace) -> GRPOConfig:
     if getattr(args, "preset", None):
         base.update(PRESETS[args.preset])
     if getattr(args, "config", None):
-        if not args.config.is_file():
-            raise FileNotFoundError(f"--config {args.config}: no such file")
-        base.update(json.loads(args.config.read_text()))
+        base.update(load_config_file(args.config))
     elif getattr(args, "resume", False):  # continue a run with its own settings; flags still override
         saved = Path(getattr(args, "output_dir", None) or base.get("output_dir") or GRPOConfig.output_dir) / CONFIG_FILE
         if saved.is_file():
