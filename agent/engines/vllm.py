@@ -176,12 +176,17 @@ def _load_weights(worker: Any, weights: list[tuple[str, Tensor]]) -> None:
         runner.model.load_weights(weights=weights)
 
 
-def policy_weights(model: nn.Module) -> Iterable[tuple[str, Tensor]]:
-    """The policy's weights under the plain transformers names (LoRA adapters merged in)."""
+_DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
+
+
+def policy_weights(
+    model: nn.Module, dtype: torch.dtype | None = None
+) -> Iterable[tuple[str, Tensor]]:
+    """The policy's weights under the plain transformers names (LoRA adapters merged in), as ``dtype``."""
     from ..lora import is_lora, merged_state_dict
 
     state = merged_state_dict(model) if is_lora(model) else model.state_dict()
-    return [(name, t.detach()) for name, t in state.items()]
+    return [(name, t.detach().to(dtype) if dtype else t.detach()) for name, t in state.items()]
 
 
 class VLLMEngine:
@@ -324,7 +329,8 @@ class VLLMEngine:
         """Load ``model``'s current weights into the engine (LoRA adapters merged in) and drop stale KV."""
         if self._asleep:
             self.llm.wake_up(tags=["weights"])
-        self.llm.collective_rpc(_load_weights, args=(policy_weights(model),))
+        weights = policy_weights(model, _DTYPES.get(self.settings.vllm_dtype))  # the engine's dtype
+        self.llm.collective_rpc(_load_weights, args=(weights,))
         self._wake()
         self.llm.reset_prefix_cache()
         self.syncs += 1
