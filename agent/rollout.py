@@ -282,6 +282,8 @@ def collect(
         for row, i in enumerate(active):
             ep = episodes[i]
             reply = texts[row]
+            if getattr(reply, "error", None):  # a sample the policy could not produce (engines.openai.FailedReply)
+                ep.error = f"policy: {reply.error}"  # type: ignore[attr-defined]
             ep.turns += 1
             ep.conversation.append({"role": "assistant", "content": reply})
             if gen is not None:

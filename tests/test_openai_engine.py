@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
 from grpo_gym.agent.engines.openai import FailedReply, OpenAIChatPolicy, OpenAIConfig, ServerError
 from grpo_gym.agent.evaluate import evaluate
 from grpo_gym.agent.sampling import SamplingConfig
-
 from tests.fixture_envs import register
 
 # reply(body, attempt_number) -> (status, payload or None for "hang past the timeout")
@@ -196,12 +196,13 @@ def test_evaluate_scores_a_served_model_and_survives_errors(serve) -> None:
 
     server = serve(letters)
     policy = _policy(server.url, max_retries=0)
-    report = evaluate(policy, "grpo_gym_test/Letter-v0", problems=12, n=2, temperature=1.0)
+    report = evaluate(policy, "grpo_gym_test/Letter-v0", problems=12, n=2)
     (result,) = report.results
     tasks = [task(b) for b in server.requests]
     assert len(tasks) == policy.stats.samples == 24
     assert 0 < policy.stats.failed == sum(t % 3 == 0 for t in tasks) < 24  # both kinds happened
     assert result.pass_at_k[1] == pytest.approx(1 - policy.stats.failed / 24)
+    assert result.errors == pytest.approx(policy.stats.failed / 24)  # failed samples are counted
     assert policy.stats.truncated == sum(t % 2 == 1 and t % 3 != 0 for t in tasks)
 
 
