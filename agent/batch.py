@@ -28,13 +28,15 @@ class MicroBatch:
     completion_len: int  # T
     old_logp: Tensor | None = None  # [n, T], set when mu > 1
     ref_logp: Tensor | None = None  # [n, T], set when beta > 0
+    sampled_logp: Tensor | None = None  # [n, T] the engine's log-probs of the sampled tokens (vLLM)
 
     def to(self, device: torch.device | str) -> MicroBatch:
         def move(t: Tensor | None) -> Tensor | None:
             return None if t is None else t.to(device)
 
         return MicroBatch(self.input_ids.to(device), self.attention_mask.to(device), self.loss_mask.to(device),
-                          self.advantages.to(device), self.completion_len, move(self.old_logp), move(self.ref_logp))
+                          self.advantages.to(device), self.completion_len, move(self.old_logp), move(self.ref_logp),
+                          move(self.sampled_logp))
 
 
 def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int, *, mask_truncated: bool = False) -> MicroBatch:
@@ -45,14 +47,18 @@ def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int,
     ids = torch.full((n, P + T), pad_id, dtype=torch.long)  # [n, P+T]
     attn = torch.zeros((n, P + T), dtype=torch.long)  # [n, P+T]
     loss_mask = torch.zeros((n, T), dtype=torch.float32)  # [n, T]
+    engine = all(s.sampled_logp is not None for s in samples)
+    sampled = torch.zeros((n, T), dtype=torch.float32) if engine else None  # [n, T]
     for i, s in enumerate(samples):
         p, t = len(s.prompt_ids), len(s.completion_ids)
         ids[i, P - p : P] = s.prompt_ids
         ids[i, P : P + t] = s.completion_ids
         attn[i, P - p : P + t] = 1
+        if sampled is not None and s.sampled_logp is not None:
+            sampled[i, :t] = s.sampled_logp
         if not (mask_truncated and s.truncated):
             loss_mask[i, :t] = 1.0
-    return MicroBatch(ids, attn, loss_mask, torch.tensor(list(advantages), dtype=torch.float32), T)
+    return MicroBatch(ids, attn, loss_mask, torch.tensor(list(advantages), dtype=torch.float32), T, sampled_logp=sampled)
 
 
 def micro_batches(samples: Sequence[Sample], advantages: Sequence[float], size: int, pad_id: int, *, mask_truncated: bool = False) -> list[MicroBatch]:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .engines.vllm import VLLMSettings
 from .logprobs import LogprobImpl
 from .loss import AdvantageScale, LossType, RatioLevel
 from .sampling import SamplingConfig
@@ -42,6 +43,7 @@ class GRPOConfig:
     prompts_per_step: int = field(default=4, metadata=_h("B: prompts drawn per step"))
     group_size: int = field(default=8, metadata=_h("G: replies sampled per prompt"))
     sampling: SamplingConfig = field(default_factory=SamplingConfig, metadata=_h("how replies are sampled (temperature > 0 for training)"))
+    vllm: VLLMSettings = field(default_factory=VLLMSettings, metadata=_h("the vLLM engine's settings (with sampling.engine = vllm)"))
     system_prompt: str = field(default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)"))
     # the objective
     beta: float = field(default=0.04, metadata=_h("KL coefficient; 0 = no reference model at all"))
@@ -57,6 +59,7 @@ class GRPOConfig:
     max_sampling_rounds: int = field(default=3, metadata=_h("cap on extra draw rounds with dynamic sampling"))
     curriculum_every: int = field(default=0, metadata=_h("every N steps, move each env one difficulty level up (pass rate >= 0.8) or down (< 0.2); 0 = off"))
     ref_sync_every: int = field(default=0, metadata=_h("copy the policy into the reference every N steps (0 = never)"))
+    tis_cap: float = field(default=0.0, metadata=_h("truncated importance sampling: weight each token's surrogate by min(pi_old / pi_engine, cap) for the engine/policy mismatch (vLLM engine; 0 = off, 2 is usual)"))
     # the optimiser
     lr: float = field(default=1e-6, metadata=_h("AdamW learning rate"))
     weight_decay: float = field(default=0.0, metadata=_h("AdamW weight decay"))
@@ -115,6 +118,8 @@ class GRPOConfig:
             bad(f"lr must be > 0, got {self.lr}")
         if self.overlong_penalty >= self.sampling.max_new_tokens:
             bad(f"overlong_penalty={self.overlong_penalty} must be < max_new_tokens={self.sampling.max_new_tokens}")
+        if self.tis_cap < 0 or 0 < self.tis_cap < 1:
+            bad(f"tis_cap={self.tis_cap}: use 0 (off) or a cap >= 1 (2 is usual)")
         if self.ref_sync_every and self.beta == 0:
             bad("ref_sync_every needs a reference model: set beta > 0, or drop ref_sync_every")
         if self.dtype in ("float16", "fp16"):
@@ -161,6 +166,8 @@ class GRPOConfig:
         if isinstance(sampling, SamplingConfig):
             sampling = dataclasses.asdict(sampling)
         fixed["sampling"] = SamplingConfig(**{**sampling, **flat})
+        if isinstance(fixed.get("vllm"), dict):
+            fixed["vllm"] = VLLMSettings(**fixed["vllm"])
         return cls(**fixed)
 
 

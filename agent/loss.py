@@ -77,6 +77,7 @@ def grpo_loss(
     max_completion_length: int | None = None,
     total_sequences: int | None = None,
     total_tokens: int | None = None,
+    is_weights: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """Clipped surrogate + beta * KL(policy || reference), aggregated by ``loss_type``.
 
@@ -97,6 +98,9 @@ def grpo_loss(
             (grpo, dr_grpo) or loss tokens (bnpo) in the WHOLE batch; each micro-batch then
             divides by the whole-batch count, so the micro-batch losses sum to the full-batch
             loss. Default: this call's own counts.
+        is_weights: ``[N, T]`` truncated importance weights min(pi_old / pi_engine, C) for
+            replies sampled by another engine (vLLM); they scale the surrogate term, not the
+            KL (as TRL and verl do). None = 1.
 
     Returns:
         ``(loss, metrics)`` with metrics kl, clip_low, clip_high, ratio (token means).
@@ -114,6 +118,8 @@ def grpo_loss(
     ratio = torch.exp(log_ratio)  # [N, T]
     clipped = torch.clamp(ratio, 1 - eps_low, 1 + eps_high)  # [N, T]
     per_token = -torch.minimum(ratio * adv, clipped * adv)  # [N, T]
+    if is_weights is not None:
+        per_token = per_token * is_weights.detach()
 
     kl = None
     if beta != 0:

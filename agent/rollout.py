@@ -48,6 +48,7 @@ class Sample:
     completion_ids: Tensor  # [T] unpadded, up to and including EOS
     episode: int  # index into Rollout.episodes
     truncated: bool
+    sampled_logp: Tensor | None = None  # [T] the engine's own log-probs of these tokens, if it gives them
 
 
 @dataclass
@@ -281,6 +282,8 @@ def collect(
         for row, i in enumerate(active):
             ep = episodes[i]
             reply = texts[row]
+            if getattr(reply, "error", None):  # a sample the policy could not produce (engines.openai.FailedReply)
+                ep.error = f"policy: {reply.error}"  # type: ignore[attr-defined]
             ep.turns += 1
             ep.conversation.append({"role": "assistant", "content": reply})
             if gen is not None:
@@ -288,7 +291,9 @@ def collect(
                 ep.reply_tokens += n_tok
                 ep.max_reply_tokens = max(ep.max_reply_tokens, n_tok)
                 ep.truncated = bool(gen.truncated[row])
-                samples.append(Sample(gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(), gen.completion_ids[row, :n_tok].cpu(), i, ep.truncated))
+                engine_logp = None if gen.sampled_logp is None else gen.sampled_logp[row, :n_tok].cpu()
+                samples.append(Sample(gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(), gen.completion_ids[row, :n_tok].cpu(), i,
+                                      ep.truncated, engine_logp))
         # score concurrently: each episode has its own env, and symbolic checks wait on worker
         # processes (rewards.pool), so threads keep every math worker busy
         steps = [(envs.get(episodes[i].env_id, i), episodes[i], texts[row], strict) for row, i in enumerate(active)]

@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 import torch
 from torch import Tensor
 
-EngineName = Literal["hf"]
+EngineName = Literal["hf", "vllm"]
 
 PREPACK_HELP = (
     "CPU float32: generate (and run the frozen reference) on oneDNN-prepacked weights: decoding "
@@ -42,7 +42,10 @@ class SamplingConfig:
     """How replies are sampled, and by which engine (shared by training and evaluation)."""
 
     engine: EngineName = field(
-        default="hf", metadata={"help": "generation engine: hf (transformers generate)"}
+        default="hf",
+        metadata={
+            "help": "generation engine: hf (transformers generate) or vllm (colocated vLLM; make vllm-setup)"
+        },
     )
     max_new_tokens: int = field(default=128, metadata={"help": "max tokens per reply"})
     temperature: float = field(default=1.0, metadata={"help": "sampling temperature; 0 = greedy"})

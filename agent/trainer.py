@@ -61,7 +61,11 @@ class Run:
     last_checkpoint: Path | None = None
 
     def make_engine(self, sampling: SamplingConfig) -> Engine:
-        return make_engine(self.model, self.tokenizer, sampling)
+        """An engine with other sampling settings; a vLLM engine is shared, not started again."""
+        with_sampling = getattr(self.engine, "with_sampling", None)
+        if with_sampling is not None and sampling.engine == self.engine.config.engine:
+            return with_sampling(sampling)
+        return make_engine(self.model, self.tokenizer, sampling, self.cfg.vllm, seed=self.cfg.seed)
 
     def save(self, step: int) -> Path:
         """An atomic checkpoint of everything needed to resume at ``step``."""
@@ -142,7 +146,8 @@ def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], 
         learner = Learner(cfg, model, reference, device)
     envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards)
     eval_envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards)
-    run = Run(cfg, run_dir.path, model, tokenizer, learner, make_engine(model, tokenizer, cfg.sampling), envs,
+    engine = make_engine(model, tokenizer, cfg.sampling, cfg.vllm, seed=cfg.seed)
+    run = Run(cfg, run_dir.path, model, tokenizer, learner, engine, envs,
               eval_envs, echo, last_checkpoint=ckpt)
     if ckpt is not None:
         state = load_trainer_state(ckpt)

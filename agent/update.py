@@ -40,6 +40,8 @@ class UpdateStats:
     entropy: float = 0.0
     grad_norm: float = 0.0
     skipped_updates: int = 0  # passes whose gradient was not finite (weights left unchanged)
+    engine_drift: float = 0.0  # mean |log pi_old - log pi_engine| per token (engines that report log-probs)
+    tis_weight: float = 0.0  # mean truncated importance weight (tis_cap > 0)
     lr: float = 0.0
     time_reference: float = 0.0
     time_train: float = 0.0
@@ -129,10 +131,17 @@ class Learner:
                 with autocast(self.device, cfg.dtype):
                     logp, ent = self._logps(model, mb, with_entropy=True)  # [n, T]
                 old = mb.old_logp if mb.old_logp is not None else logp.detach()  # mu = 1: ratio 1, same gradient
+                is_weights = None
+                if mb.sampled_logp is not None:  # the engine sampled with its own numerics (vLLM)
+                    gap = old.float() - mb.sampled_logp  # [n, T] log pi_old - log pi_engine
+                    stats.engine_drift += (gap.abs() * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
+                    if cfg.tis_cap:
+                        is_weights = gap.exp().clamp(max=cfg.tis_cap)  # [n, T]
+                        stats.tis_weight += (is_weights * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
                 loss, m = grpo_loss(logp, old, mb.ref_logp, mb.advantages, mb.loss_mask, eps_low=cfg.eps_low,
                                     eps_high=cfg.eps_high, beta=cfg.beta, loss_type=cfg.loss_type,
                                     ratio_level=cfg.ratio_level, max_completion_length=cfg.sampling.max_new_tokens,
-                                    total_sequences=n_seq, total_tokens=n_tok)
+                                    total_sequences=n_seq, total_tokens=n_tok, is_weights=is_weights)
                 loss.backward()
                 w = mb.loss_mask.sum().item() / max(n_tok, 1) / cfg.mu  # this micro-batch's share of the tokens
                 stats.kl += m["kl"] * w

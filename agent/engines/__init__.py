@@ -6,6 +6,11 @@ not care who sampled. After every optimizer step the trainer calls ``sync_weight
 engine samples from the current policy, never a stale one.
 
     hf    ``HFSampler`` (engines/hf.py): transformers ``generate`` on the training model itself.
+    vllm  ``VLLMEngine`` (engines/vllm.py): an in-process ``vllm.LLM`` loaded with the policy's
+          weights after every update; also reports its own log-probs of what it sampled.
+
+``engines/openai.py`` is a plain ``Policy`` (texts only) over any OpenAI-compatible server, for
+evaluating served models.
 
 ``make_engine`` picks one by ``SamplingConfig.engine``.
 """
@@ -19,6 +24,7 @@ from torch import nn
 
 from ..sampling import Conversation, Generation, SamplingConfig
 from .hf import HFSampler
+from .vllm import VLLMSettings
 
 
 @runtime_checkable
@@ -36,11 +42,22 @@ class Engine(Protocol):
     def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]: ...
 
 
-def make_engine(model: nn.Module, tokenizer, config: SamplingConfig) -> Engine:
+def make_engine(
+    model: nn.Module,
+    tokenizer,
+    config: SamplingConfig,
+    vllm: VLLMSettings | None = None,
+    *,
+    seed: int = 0,
+) -> Engine:
     """The engine ``config.engine`` names, sampling from ``model``'s current weights."""
     if config.engine == "hf":
         return HFSampler(model, tokenizer, config)
-    raise ValueError(f"unknown engine {config.engine!r}: use 'hf'")
+    if config.engine == "vllm":
+        from .vllm import VLLMEngine
+
+        return VLLMEngine(model, tokenizer, config, vllm, seed=seed)
+    raise ValueError(f"unknown engine {config.engine!r}: use 'hf' or 'vllm'")
 
 
-__all__ = ["Engine", "HFSampler", "make_engine"]
+__all__ = ["Engine", "HFSampler", "VLLMSettings", "make_engine"]

