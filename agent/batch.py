@@ -34,12 +34,25 @@ class MicroBatch:
         def move(t: Tensor | None) -> Tensor | None:
             return None if t is None else t.to(device)
 
-        return MicroBatch(self.input_ids.to(device), self.attention_mask.to(device), self.loss_mask.to(device),
-                          self.advantages.to(device), self.completion_len, move(self.old_logp), move(self.ref_logp),
-                          move(self.sampled_logp))
+        return MicroBatch(
+            self.input_ids.to(device),
+            self.attention_mask.to(device),
+            self.loss_mask.to(device),
+            self.advantages.to(device),
+            self.completion_len,
+            move(self.old_logp),
+            move(self.ref_logp),
+            move(self.sampled_logp),
+        )
 
 
-def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int, *, mask_truncated: bool = False) -> MicroBatch:
+def collate(
+    samples: Sequence[Sample],
+    advantages: Sequence[float],
+    pad_id: int,
+    *,
+    mask_truncated: bool = False,
+) -> MicroBatch:
     """Pad ``samples`` into one micro-batch (prompts left, completions right)."""
     P = max(len(s.prompt_ids) for s in samples)
     T = max(max(len(s.completion_ids) for s in samples), 1)
@@ -58,16 +71,41 @@ def collate(samples: Sequence[Sample], advantages: Sequence[float], pad_id: int,
             sampled[i, :t] = s.sampled_logp
         if not (mask_truncated and s.truncated):
             loss_mask[i, :t] = 1.0
-    return MicroBatch(ids, attn, loss_mask, torch.tensor(list(advantages), dtype=torch.float32), T, sampled_logp=sampled)
+    return MicroBatch(
+        ids,
+        attn,
+        loss_mask,
+        torch.tensor(list(advantages), dtype=torch.float32),
+        T,
+        sampled_logp=sampled,
+    )
 
 
-def micro_batches(samples: Sequence[Sample], advantages: Sequence[float], size: int, pad_id: int, *, mask_truncated: bool = False) -> list[MicroBatch]:
+def micro_batches(
+    samples: Sequence[Sample],
+    advantages: Sequence[float],
+    size: int,
+    pad_id: int,
+    *,
+    mask_truncated: bool = False,
+) -> list[MicroBatch]:
     """Split into micro-batches of ``size`` sequences, sorted to cut padding and keep groups together.
 
     Order: prompt length, then the prompt itself (replies to one prompt stay adjacent, so their
     prompt is computed once per micro-batch), then completion length.
     """
     prompts = [tuple(s.prompt_ids.tolist()) for s in samples]
-    order = sorted(range(len(samples)), key=lambda i: (len(prompts[i]), prompts[i], len(samples[i].completion_ids)))
+    order = sorted(
+        range(len(samples)),
+        key=lambda i: (len(prompts[i]), prompts[i], len(samples[i].completion_ids)),
+    )
     chunks = [order[i : i + size] for i in range(0, len(order), size)]
-    return [collate([samples[i] for i in c], [advantages[i] for i in c], pad_id, mask_truncated=mask_truncated) for c in chunks]
+    return [
+        collate(
+            [samples[i] for i in c],
+            [advantages[i] for i in c],
+            pad_id,
+            mask_truncated=mask_truncated,
+        )
+        for c in chunks
+    ]

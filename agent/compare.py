@@ -60,10 +60,24 @@ def _combined(se_a: float | None, se_b: float | None) -> float | None:
 
 def _env_deltas(ra: EnvResult, rb: EnvResult) -> list[Delta]:
     out = [
-        Delta(ra.env_id, f"pass@{k}", ra.pass_at_k[k], rb.pass_at_k[k], _combined(ra.pass_at_k_stderr.get(k), rb.pass_at_k_stderr.get(k)))
+        Delta(
+            ra.env_id,
+            f"pass@{k}",
+            ra.pass_at_k[k],
+            rb.pass_at_k[k],
+            _combined(ra.pass_at_k_stderr.get(k), rb.pass_at_k_stderr.get(k)),
+        )
         for k in sorted(set(ra.pass_at_k) & set(rb.pass_at_k))
     ]
-    out.append(Delta(ra.env_id, "reward", ra.reward_mean, rb.reward_mean, _combined(ra.reward_stderr, rb.reward_stderr)))
+    out.append(
+        Delta(
+            ra.env_id,
+            "reward",
+            ra.reward_mean,
+            rb.reward_mean,
+            _combined(ra.reward_stderr, rb.reward_stderr),
+        )
+    )
     return out
 
 
@@ -86,13 +100,27 @@ def comparison_table(c: Comparison) -> str:
     rows = []
     for d in c.deltas:
         se = "" if d.stderr is None else f"{d.stderr:.4f}"
-        rows.append([d.env_id.split("/", 1)[-1], d.metric, f"{d.a:.4f}", f"{d.b:.4f}", f"{d.delta:+.4f}",
-                     "±" if se else "", se, "*" if d.significant else ""])
-    table = pipe_table(["Env", "Metric", "A", "B", "Delta", "", "Stderr", ">2se"], rows, {2, 3, 4, 6})
+        rows.append(
+            [
+                d.env_id.split("/", 1)[-1],
+                d.metric,
+                f"{d.a:.4f}",
+                f"{d.b:.4f}",
+                f"{d.delta:+.4f}",
+                "±" if se else "",
+                se,
+                "*" if d.significant else "",
+            ]
+        )
+    table = pipe_table(
+        ["Env", "Metric", "A", "B", "Delta", "", "Stderr", ">2se"], rows, {2, 3, 4, 6}
+    )
     lines = [f"- A: {c.a_name}", f"- B: {c.b_name}", "", table, ""]
     if c.only_a:
         lines.append(f"- only in A: {', '.join(c.only_a)}")
     if c.only_b:
         lines.append(f"- only in B: {', '.join(c.only_b)}")
-    lines.append(f"- {len(c.significant)} of {len(c.deltas)} differences exceed two standard errors (marked *)")
+    lines.append(
+        f"- {len(c.significant)} of {len(c.deltas)} differences exceed two standard errors (marked *)"
+    )
     return "\n".join(lines)

@@ -24,8 +24,13 @@ LogprobImpl = Literal["fast", "plain"]
 
 
 def plain_completion_logprobs(
-    model: nn.Module, input_ids: Tensor, attention_mask: Tensor, completion_len: int, *,
-    temperature: float = 1.0, with_entropy: bool = True,
+    model: nn.Module,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    completion_len: int,
+    *,
+    temperature: float = 1.0,
+    with_entropy: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """log p(token) and entropy at the last ``completion_len`` positions: forward, log_softmax, gather.
 
@@ -39,8 +44,12 @@ def plain_completion_logprobs(
         ``(logp, entropy)``, both ``[N, T]`` float32; entropy is detached.
     """
     T = completion_len
-    out = model(input_ids=input_ids, attention_mask=attention_mask,
-                position_ids=position_ids(attention_mask), use_cache=False)
+    out = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids(attention_mask),
+        use_cache=False,
+    )
     logits = out.logits[:, -T - 1 : -1].float() / temperature  # [N, T, V]: position t predicts t+1
     logp_all = torch.log_softmax(logits, dim=-1)  # [N, T, V]
     logp = logp_all.gather(-1, input_ids[:, -T:].unsqueeze(-1)).squeeze(-1)  # [N, T]
@@ -51,8 +60,14 @@ def plain_completion_logprobs(
 
 
 def completion_logprobs(
-    model: nn.Module, input_ids: Tensor, attention_mask: Tensor, completion_len: int, *,
-    temperature: float = 1.0, with_entropy: bool = True, impl: LogprobImpl = "fast",
+    model: nn.Module,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    completion_len: int,
+    *,
+    temperature: float = 1.0,
+    with_entropy: bool = True,
+    impl: LogprobImpl = "fast",
 ) -> tuple[Tensor, Tensor]:
     """``[N, T]`` log-probs and entropies of the completion tokens, by ``impl``.
 
@@ -61,9 +76,21 @@ def completion_logprobs(
     hold 0 instead of the pad token's log-prob; every loss masks them out.
     """
     if impl == "plain":
-        return plain_completion_logprobs(model, input_ids, attention_mask, completion_len,
-                                         temperature=temperature, with_entropy=with_entropy)
+        return plain_completion_logprobs(
+            model,
+            input_ids,
+            attention_mask,
+            completion_len,
+            temperature=temperature,
+            with_entropy=with_entropy,
+        )
     if impl == "fast":
-        return fast_completion_logprobs(model, input_ids, attention_mask, completion_len,
-                                        temperature=temperature, with_entropy=with_entropy)
+        return fast_completion_logprobs(
+            model,
+            input_ids,
+            attention_mask,
+            completion_len,
+            temperature=temperature,
+            with_entropy=with_entropy,
+        )
     raise ValueError(f"unknown log-prob impl {impl!r}: use 'fast' or 'plain'")

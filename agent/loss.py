@@ -29,7 +29,9 @@ def zero_std_groups(rewards: Tensor) -> Tensor:
     return (rewards == rewards[:, :1]).all(dim=1)
 
 
-def group_advantages(rewards: Tensor, *, scale: AdvantageScale = "group", eps: float = 1e-4) -> Tensor:
+def group_advantages(
+    rewards: Tensor, *, scale: AdvantageScale = "group", eps: float = 1e-4
+) -> Tensor:
     """Group-relative advantages A = (r - mean_group(r)) / (std + eps)  (DeepSeekMath §4.1.2).
 
     Args:
@@ -137,7 +139,9 @@ def grpo_loss(
         loss = (per_token * mask).sum() / n_tok
     elif loss_type == "dr_grpo":
         if max_completion_length is None:
-            raise ValueError("loss_type='dr_grpo' needs max_completion_length (the max_new_tokens of sampling)")
+            raise ValueError(
+                "loss_type='dr_grpo' needs max_completion_length (the max_new_tokens of sampling)"
+            )
         loss = (per_token * mask).sum() / (max(n_seq, 1) * max_completion_length)
     else:
         raise ValueError(f"unknown loss_type {loss_type!r}: use 'grpo', 'bnpo' or 'dr_grpo'")

@@ -32,8 +32,13 @@ def step_metrics(step: int, res: StepResult) -> dict[str, Any]:
         **res.update.as_dict(),
     }
     n_tok = sum(e.reply_tokens for e in eps)
-    m.update(time_generate=ro.generate_s, time_score=ro.score_s, time_step=res.seconds,
-             samples_per_s=len(eps) / res.seconds, tokens_per_s=n_tok / res.seconds)
+    m.update(
+        time_generate=ro.generate_s,
+        time_score=ro.score_s,
+        time_step=res.seconds,
+        samples_per_s=len(eps) / res.seconds,
+        tokens_per_s=n_tok / res.seconds,
+    )
     return m
 
 

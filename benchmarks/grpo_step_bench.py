@@ -70,13 +70,42 @@ TORCH_PIN = "torch==2.13.0"
 
 CONFIGS: dict[str, dict] = {
     # tiny random Llama (2 layers, 64 hidden, 400-token vocab): measures framework overhead
-    "tiny": dict(env="grpo_gym_test/Letter-v0", B=4, G=8, max_new_tokens=32, warmup=2, steps=8,
-                 beta=0.04, mu=1, lr=1e-5, seed=0),
+    "tiny": dict(
+        env="grpo_gym_test/Letter-v0",
+        B=4,
+        G=8,
+        max_new_tokens=32,
+        warmup=2,
+        steps=8,
+        beta=0.04,
+        mu=1,
+        lr=1e-5,
+        seed=0,
+    ),
     # SmolLM2-135M-Instruct: measures the real compute split
-    "smollm2": dict(env="grpo_gym/ArithmeticEasy-v0", B=2, G=4, max_new_tokens=32, warmup=2, steps=4,
-                    beta=0.04, mu=1, lr=1e-5, seed=0),
+    "smollm2": dict(
+        env="grpo_gym/ArithmeticEasy-v0",
+        B=2,
+        G=4,
+        max_new_tokens=32,
+        warmup=2,
+        steps=4,
+        beta=0.04,
+        mu=1,
+        lr=1e-5,
+        seed=0,
+    ),
 }
-PHASES = ("generate", "hf_generate", "score", "reference", "old_logp", "policy_fwd", "backward", "optimizer")
+PHASES = (
+    "generate",
+    "hf_generate",
+    "score",
+    "reference",
+    "old_logp",
+    "policy_fwd",
+    "backward",
+    "optimizer",
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -102,7 +131,10 @@ class Timers:
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.add(phase if isinstance(phase, str) else phase(*args, **kwargs), time.perf_counter() - t0)
+                self.add(
+                    phase if isinstance(phase, str) else phase(*args, **kwargs),
+                    time.perf_counter() - t0,
+                )
 
         return timed
 
@@ -118,7 +150,15 @@ class Timers:
             row = {p: cur.get(p, 0.0) - prev.get(p, 0.0) for p in cur}
             row["step"] = t - t_prev
             row["cpu_s"] = self.cpu[i] - self.cpu[i - 1]
-            row["other"] = row["step"] - sum(v for k, v in row.items() if k not in ("step", "cpu_s", "hf_generate", "generate")) - row["generate"]
+            row["other"] = (
+                row["step"]
+                - sum(
+                    v
+                    for k, v in row.items()
+                    if k not in ("step", "cpu_s", "hf_generate", "generate")
+                )
+                - row["generate"]
+            )
             rows.append(row)
         return rows
 
@@ -146,7 +186,9 @@ def prompts_for(spec: dict) -> list[list[dict]]:
             env = pool.get(req.env_id, 0)
             obs, _ = env.reset(seed=req.seed, options={"split": req.split})
             system = pool.system_prompt(req.env_id)
-            conv = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": obs}]
+            conv = ([{"role": "system", "content": system}] if system else []) + [
+                {"role": "user", "content": obs}
+            ]
             rows.append({"prompt": conv, "env_id": req.env_id, "env_seed": req.seed})
     pool.close()
     return rows
@@ -169,14 +211,35 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
     update_mod.Learner._logps = tm.wrap(orig_logps, phase_of)
     n = spec["warmup"] + spec["steps"]
     out = tempfile.mkdtemp(prefix="bench-ours-")
-    cfg = GRPOConfig.from_dict(dict(
-        model=spec["model_path"], env=(spec["env"],), steps=n, prompts_per_step=spec["B"],
-        group_size=spec["G"], max_new_tokens=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
-        beta=spec["beta"], mu=spec["mu"], lr=spec["lr"], loss_type="grpo", adv_scale="group",
-        max_grad_norm=1.0, micro_batch_size=spec["B"] * spec["G"], device="cpu", dtype="float32",
-        seed=spec["seed"], output_dir=out, eval_before_after=False, sample_every=0, progress=False,
-        # A/B: the plain definition of the log-probs instead of agent/fast's
-        logprobs="plain" if spec.get("plain_logprobs") else "fast"))
+    cfg = GRPOConfig.from_dict(
+        dict(
+            model=spec["model_path"],
+            env=(spec["env"],),
+            steps=n,
+            prompts_per_step=spec["B"],
+            group_size=spec["G"],
+            max_new_tokens=spec["max_new_tokens"],
+            temperature=1.0,
+            top_p=1.0,
+            top_k=0,
+            beta=spec["beta"],
+            mu=spec["mu"],
+            lr=spec["lr"],
+            loss_type="grpo",
+            adv_scale="group",
+            max_grad_norm=1.0,
+            micro_batch_size=spec["B"] * spec["G"],
+            device="cpu",
+            dtype="float32",
+            seed=spec["seed"],
+            output_dir=out,
+            eval_before_after=False,
+            sample_every=0,
+            progress=False,
+            # A/B: the plain definition of the log-probs instead of agent/fast's
+            logprobs="plain" if spec.get("plain_logprobs") else "fast",
+        )
+    )
     steps: list[dict] = []
     tm.snaps.clear()
     tm.cpu.clear()
@@ -185,8 +248,15 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
         tm.total["generate"] += m["time_generate"]
         tm.total["score"] += m["time_score"]
         tm.snapshot()
-        steps.append({"reward": m["reward_mean"], "tokens": m["completion_len"] * spec["B"] * spec["G"],
-                      "samples": spec["B"] * spec["G"], "kl": m.get("kl"), "loss": m.get("loss")})
+        steps.append(
+            {
+                "reward": m["reward_mean"],
+                "tokens": m["completion_len"] * spec["B"] * spec["G"],
+                "samples": spec["B"] * spec["G"],
+                "kl": m.get("kl"),
+                "loss": m.get("loss"),
+            }
+        )
 
     if spec.get("profile"):
         _profile_hook(spec)
@@ -210,7 +280,9 @@ def _profile_hook(spec: dict) -> None:
 
     def rollout_step(*a, **k):
         if state["i"] == target:
-            state["prof"] = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=False)
+            state["prof"] = torch.profiler.profile(
+                activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=False
+            )
             state["prof"].__enter__()
         return orig_rollout(*a, **k)
 
@@ -218,7 +290,10 @@ def _profile_hook(spec: dict) -> None:
         res = orig_opt(*a, **k)
         if state["i"] == target and state["prof"] is not None:
             state["prof"].__exit__(None, None, None)
-            print(state["prof"].key_averages().table(sort_by="self_cpu_time_total", row_limit=30), file=sys.stderr)
+            print(
+                state["prof"].key_averages().table(sort_by="self_cpu_time_total", row_limit=30),
+                file=sys.stderr,
+            )
         state["i"] += 1
         return res
 
@@ -253,17 +328,48 @@ def worker_trl(spec: dict, tm: Timers) -> dict:
     N = spec["B"] * spec["G"]
     out_dir = tempfile.mkdtemp(prefix="bench-trl-")
     args = GRPOConfig(
-        output_dir=out_dir, max_steps=n, per_device_train_batch_size=N, gradient_accumulation_steps=1,
-        num_generations=spec["G"], max_completion_length=spec["max_new_tokens"], temperature=1.0, top_p=1.0, top_k=0,
-        beta=spec["beta"], num_iterations=spec["mu"], learning_rate=spec["lr"], lr_scheduler_type="constant",
-        warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0, optim="adamw_torch_fused", loss_type="grpo",
-        scale_rewards="group", epsilon=0.2, use_bias_correction_kl=False, mask_truncated_completions=False,
-        use_cpu=True, bf16=False, fp16=False, use_vllm=False, shuffle_dataset=False, seed=spec["seed"],
-        logging_steps=1, report_to="none", save_strategy="no", disable_tqdm=True, log_completions=False,
-        dataloader_num_workers=0, dataloader_pin_memory=False,
+        output_dir=out_dir,
+        max_steps=n,
+        per_device_train_batch_size=N,
+        gradient_accumulation_steps=1,
+        num_generations=spec["G"],
+        max_completion_length=spec["max_new_tokens"],
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+        beta=spec["beta"],
+        num_iterations=spec["mu"],
+        learning_rate=spec["lr"],
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        optim="adamw_torch_fused",
+        loss_type="grpo",
+        scale_rewards="group",
+        epsilon=0.2,
+        use_bias_correction_kl=False,
+        mask_truncated_completions=False,
+        use_cpu=True,
+        bf16=False,
+        fp16=False,
+        use_vllm=False,
+        shuffle_dataset=False,
+        seed=spec["seed"],
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        log_completions=False,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
     )
-    trainer = GRPOTrainer(model=spec["model_path"], reward_funcs=env_reward, args=args,
-                          train_dataset=Dataset.from_list(rows))
+    trainer = GRPOTrainer(
+        model=spec["model_path"],
+        reward_funcs=env_reward,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+    )
     T = type(trainer)
     trainer._generate = tm.wrap(trainer._generate, "generate")
     trainer._calculate_rewards = tm.wrap(trainer._calculate_rewards, "score")
@@ -317,9 +423,15 @@ def worker_main(args: argparse.Namespace) -> None:
     torch.manual_seed(spec["seed"])
     res = (worker_ours if args.worker == "ours" else worker_trl)(spec, tm)
     per = tm.per_step(spec["warmup"])
-    timed = res["steps"][spec["warmup"]:]
-    res.update(impl=args.worker, per_step=per, timed=timed, threads=torch.get_num_threads(),
-               torch=torch.__version__, transformers=transformers.__version__)
+    timed = res["steps"][spec["warmup"] :]
+    res.update(
+        impl=args.worker,
+        per_step=per,
+        timed=timed,
+        threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        transformers=transformers.__version__,
+    )
     if args.worker == "trl":
         import trl
 
@@ -349,7 +461,16 @@ def ensure_trl_venv(venv: Path) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     subprocess.run([*pip, TORCH_PIN], check=True)  # first, pinned: no CUDA build
-    subprocess.run([*pip, f"trl=={TRL_VERSION}", f"transformers=={want_tf}", f"accelerate=={want_acc}", TORCH_PIN], check=True)
+    subprocess.run(
+        [
+            *pip,
+            f"trl=={TRL_VERSION}",
+            f"transformers=={want_tf}",
+            f"accelerate=={want_acc}",
+            TORCH_PIN,
+        ],
+        check=True,
+    )
     subprocess.run([*pip, "-e", str(REPO), TORCH_PIN], check=True)
     return py
 
@@ -357,10 +478,24 @@ def ensure_trl_venv(venv: Path) -> Path:
 def run_worker(py: Path, impl: str, spec: dict, timeout: int) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         result = f.name
-    cmd = [str(py), str(Path(__file__).resolve()), "--worker", impl, "--spec", json.dumps(spec), "--result", result]
+    cmd = [
+        str(py),
+        str(Path(__file__).resolve()),
+        "--worker",
+        impl,
+        "--spec",
+        json.dumps(spec),
+        "--result",
+        result,
+    ]
     t0 = time.perf_counter()
-    env = dict(os.environ, OMP_NUM_THREADS=str(spec["threads"]), MKL_NUM_THREADS=str(spec["threads"]),
-               TOKENIZERS_PARALLELISM="false", TRANSFORMERS_VERBOSITY="error")
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(spec["threads"]),
+        MKL_NUM_THREADS=str(spec["threads"]),
+        TOKENIZERS_PARALLELISM="false",
+        TRANSFORMERS_VERBOSITY="error",
+    )
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -388,9 +523,13 @@ def summarise(runs: list[dict]) -> dict:
         "tokens_per_s": tokens / wall,
         "step_s_mean": wall / len(per),
         "cpu_s_per_step": sum(r["cpu_s"] for r in per) / len(per),
-        "step_s_per_run": [round(sum(r["step"] for r in run["per_step"]) / len(run["per_step"]), 3) for run in runs],
+        "step_s_per_run": [
+            round(sum(r["step"] for r in run["per_step"]) / len(run["per_step"]), 3) for run in runs
+        ],
         "completion_tokens_per_step": tokens / len(per),
-        "phase_s_per_step": {p: round(statistics.fmean(r.get(p, 0.0) for r in per), 4) for p in (*PHASES, "other")},
+        "phase_s_per_step": {
+            p: round(statistics.fmean(r.get(p, 0.0) for r in per), 4) for p in (*PHASES, "other")
+        },
         "reward_mean_all_steps": statistics.fmean(all_rewards),
         "reward_per_step_run1": [round(s["reward"], 3) for s in runs[0]["steps"]],
         "threads": runs[0]["threads"],
@@ -402,15 +541,26 @@ def summarise(runs: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2")
-    ap.add_argument("--rounds", type=int, default=2, help="ours/TRL alternations per model (A B A B ...)")
+    ap.add_argument(
+        "--rounds", type=int, default=2, help="ours/TRL alternations per model (A B A B ...)"
+    )
     ap.add_argument("--trl-venv", default="/tmp/bench-trl-venv")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "grpo-step-cpu.json"))
     ap.add_argument("--only", choices=("ours", "trl"), help="run one side only (no ratio)")
-    ap.add_argument("--profile", action="store_true", help="torch.profiler table of one grpo-gym step (stderr)")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch intra-op threads on both sides (default 1: see 'Threads' at the top)")
-    ap.add_argument("--plain-logprobs", action="store_true",
-                    help="grpo-gym with the plain log-prob definition (GRPOConfig.logprobs=plain) instead of agent/fast")
+    ap.add_argument(
+        "--profile", action="store_true", help="torch.profiler table of one grpo-gym step (stderr)"
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads on both sides (default 1: see 'Threads' at the top)",
+    )
+    ap.add_argument(
+        "--plain-logprobs",
+        action="store_true",
+        help="grpo-gym with the plain log-prob definition (GRPOConfig.logprobs=plain) instead of agent/fast",
+    )
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per worker run")
     ap.add_argument("--worker", choices=("ours", "trl"), help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
@@ -427,32 +577,56 @@ def main(argv: list[str] | None = None) -> None:
     trl_py = ensure_trl_venv(Path(args.trl_venv)) if args.only != "ours" else None
     ours_py = Path(sys.executable)
     tmp = Path(tempfile.mkdtemp(prefix="grpo-bench-"))
-    paths = {"tiny": lambda: str(build_tiny_model(tmp / "tiny")), "smollm2": lambda: str(_fetch_embedded("smollm2-135m"))}
-    report: dict = {"benchmark": "grpo step throughput, grpo-gym vs TRL GRPOTrainer (CPU, fp32)",
-                    "command": "python benchmarks/grpo_step_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-                    "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": describe_machine(("torch", "transformers", "trl")), "configs": {}}
+    paths = {
+        "tiny": lambda: str(build_tiny_model(tmp / "tiny")),
+        "smollm2": lambda: str(_fetch_embedded("smollm2-135m")),
+    }
+    report: dict = {
+        "benchmark": "grpo step throughput, grpo-gym vs TRL GRPOTrainer (CPU, fp32)",
+        "command": "python benchmarks/grpo_step_bench.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": describe_machine(("torch", "transformers", "trl")),
+        "configs": {},
+    }
     for name in args.models.split(","):
-        spec = dict(CONFIGS[name], model_path=paths[name](), profile=args.profile, threads=args.threads,
-                    plain_logprobs=args.plain_logprobs)
+        spec = dict(
+            CONFIGS[name],
+            model_path=paths[name](),
+            profile=args.profile,
+            threads=args.threads,
+            plain_logprobs=args.plain_logprobs,
+        )
         runs: dict[str, list[dict]] = {"ours": [], "trl": []}
         for rnd in range(args.rounds):
             for impl in ("ours", "trl"):
                 if args.only and impl != args.only:
                     continue
                 py = ours_py if impl == "ours" else trl_py
-                res = run_worker(py, impl, dict(spec, profile=spec["profile"] and rnd == 0), args.timeout)
+                res = run_worker(
+                    py, impl, dict(spec, profile=spec["profile"] and rnd == 0), args.timeout
+                )
                 runs[impl].append(res)
                 s = res["per_step"]
-                print(f"[{name}] round {rnd + 1} {impl:4s}: {sum(r['step'] for r in s) / len(s):.3f} s/step "
-                      f"(process {res['process_wall_s']} s)", flush=True)
+                print(
+                    f"[{name}] round {rnd + 1} {impl:4s}: {sum(r['step'] for r in s) / len(s):.3f} s/step "
+                    f"(process {res['process_wall_s']} s)",
+                    flush=True,
+                )
         entry: dict = {"settings": {k: v for k, v in spec.items() if k not in ("profile",)}}
         for impl, rs in runs.items():
             if rs:
                 entry[impl] = summarise(rs)
                 if impl == "trl":
-                    report["versions"] = {"torch": rs[0]["torch"], "transformers": rs[0]["transformers"], "trl": rs[0]["trl"]}
+                    report["versions"] = {
+                        "torch": rs[0]["torch"],
+                        "transformers": rs[0]["transformers"],
+                        "trl": rs[0]["trl"],
+                    }
                 else:
-                    report.setdefault("versions", {}).update(torch=rs[0]["torch"], transformers=rs[0]["transformers"])
+                    report.setdefault("versions", {}).update(
+                        torch=rs[0]["torch"], transformers=rs[0]["transformers"]
+                    )
         if runs["ours"] and runs["trl"]:
             entry["ratio_ours_over_trl"] = {
                 "samples_per_s": entry["ours"]["samples_per_s"] / entry["trl"]["samples_per_s"],
@@ -468,17 +642,30 @@ def main(argv: list[str] | None = None) -> None:
 
 def _print_entry(name: str, e: dict) -> None:
     s = e["settings"]
-    print(f"\n== {name}: B={s['B']} G={s['G']} max_new_tokens={s['max_new_tokens']} beta={s['beta']} mu={s['mu']} "
-          f"warmup={s['warmup']} timed={s['steps']}/run")
+    print(
+        f"\n== {name}: B={s['B']} G={s['G']} max_new_tokens={s['max_new_tokens']} beta={s['beta']} mu={s['mu']} "
+        f"warmup={s['warmup']} timed={s['steps']}/run"
+    )
     cols = [k for k in ("ours", "trl") if k in e]
     print(f"{'':22s}" + "".join(f"{c:>12s}" for c in cols))
-    for key in ("samples_per_s", "tokens_per_s", "step_s_mean", "cpu_s_per_step", "completion_tokens_per_step", "reward_mean_all_steps"):
+    for key in (
+        "samples_per_s",
+        "tokens_per_s",
+        "step_s_mean",
+        "cpu_s_per_step",
+        "completion_tokens_per_step",
+        "reward_mean_all_steps",
+    ):
         print(f"{key:22s}" + "".join(f"{e[c][key]:12.3f}" for c in cols))
     for p in (*PHASES, "other"):
-        print(f"  {p + ' s/step':20s}" + "".join(f"{e[c]['phase_s_per_step'][p]:12.3f}" for c in cols))
+        print(
+            f"  {p + ' s/step':20s}" + "".join(f"{e[c]['phase_s_per_step'][p]:12.3f}" for c in cols)
+        )
     if "ratio_ours_over_trl" in e:
         r = e["ratio_ours_over_trl"]
-        print(f"ratio ours/TRL: samples/s {r['samples_per_s']:.2f}x, tokens/s {r['tokens_per_s']:.2f}x")
+        print(
+            f"ratio ours/TRL: samples/s {r['samples_per_s']:.2f}x, tokens/s {r['tokens_per_s']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ def describe_machine(packages: tuple[str, ...] = ()) -> dict[str, Any]:
     except ImportError:
         pass
     return {
-        "cpu_model": _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
+        "cpu_model": _proc_field("/proc/cpuinfo", "model name")
+        or platform.processor()
+        or "unknown",
         "cpu_cores": os.cpu_count(),
         "ram_gib": round(int(mem.split()[0]) / 1024**2, 1) if mem else None,
         "gpu": gpu,

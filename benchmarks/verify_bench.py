@@ -104,7 +104,9 @@ def mv_call(case: dict[str, Any]) -> Any:
     ext = []
     for kind in cfg.get("match_types", []):
         if kind == "latex":
-            ext.append(LatexExtractionConfig(boxed_match_priority=cfg.get("latex_boxed_match_priority", 0)))
+            ext.append(
+                LatexExtractionConfig(boxed_match_priority=cfg.get("latex_boxed_match_priority", 0))
+            )
         else:
             ext.append(ExprExtractionConfig())
     kw = {"float_rounding": cfg["float_rounding"], "strict": cfg["strict"],
@@ -258,7 +260,11 @@ def timing(cases: list[dict[str, Any]], rounds: int, have_mv: bool) -> dict[str,
             for k, v in summary.items():
                 if k.startswith("ours"):
                     v["ratio_vs_math_verify"] = round(v["checks_per_s_median"] / base, 2)
-        out[name] = {"n_cases": len(suite), "caches": "ours_* rows cold (caches emptied before each round); *_warm rows: same round again, caches filled", **summary}
+        out[name] = {
+            "n_cases": len(suite),
+            "caches": "ours_* rows cold (caches emptied before each round); *_warm rows: same round again, caches filled",
+            **summary,
+        }
     return out
 
 
@@ -307,7 +313,12 @@ def main() -> int:
     for d in agree["disagreements"]:
         print(f"  #{d['index']} [{d['category']}] expected={d['expected']} ours={d['ours']} "
               f"extracted={str(d['extracted'])[:50]!r}: {d['why']}")  # fmt: skip
-    result: dict[str, Any] = {"machine": describe_machine(("sympy", "latex2sympy2_extended", "math-verify", "antlr4-python3-runtime")), "agreement": agree}
+    result: dict[str, Any] = {
+        "machine": describe_machine(
+            ("sympy", "latex2sympy2_extended", "math-verify", "antlr4-python3-runtime")
+        ),
+        "agreement": agree,
+    }
     if not args.quick:
         result["timing"] = timing(cases, args.rounds, have_mv)
         for suite, rows in result["timing"].items():

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
+
 from grpo_gym.rewards import (
     RewardResult,
     Task,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+
 from grpo_gym.rewards import RewardResult, Task, math_reward
 
 from .base import TextEnv

@@ -132,7 +132,9 @@ class TextEnv(gym.Env[str, str]):
             known = {f.name for f in dataclasses.fields(self.config_class)}
             unknown = sorted(set(settings) - known)
             if unknown:
-                raise EnvSettingsError(f"{name} has no setting(s) {unknown}: its settings are {sorted(known)}")
+                raise EnvSettingsError(
+                    f"{name} has no setting(s) {unknown}: its settings are {sorted(known)}"
+                )
             self.config = self.config_class(**settings)  # validated in its __post_init__
         elif settings:
             raise EnvSettingsError(f"{name} takes no settings, got {sorted(settings)}")

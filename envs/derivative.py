@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
+
 from grpo_gym.rewards import RewardResult, Task, extract_answer, math_reward
 
 from .base import TextEnv

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+
 from grpo_gym.rewards.layout import AllLowercase, AllUppercase, BulletCount
 from grpo_gym.rewards.layout import Sections as SectionsCheck
 from grpo_gym.rewards.length import LengthInRange, sentences_in_range

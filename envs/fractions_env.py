@@ -12,6 +12,7 @@ from math import gcd
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+
 from grpo_gym.rewards import RewardResult, Task, extract_answer, math_reward
 
 from .base import TextEnv

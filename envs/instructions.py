@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+
 from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency
 from grpo_gym.rewards.layout import (
     AllLowercase,

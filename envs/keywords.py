@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+
 from grpo_gym.rewards.keywords import ForbiddenWords as ForbiddenWordsCheck
 from grpo_gym.rewards.keywords import IncludeKeywords, Relation
 from grpo_gym.rewards.keywords import KeywordFrequency as KeywordFrequencyCheck

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
+
 from grpo_gym.rewards import RewardResult, Task, math_reward
 
 from .base import TextEnv

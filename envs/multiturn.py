@@ -8,6 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
 from grpo_gym.rewards import RewardResult, Task
 
 from .base import TextEnv

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+
 from grpo_gym.rewards import RewardResult, Task, extract_answer, math_reward
 
 from .base import TextEnv

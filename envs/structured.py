@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+
 from grpo_gym.rewards.format import JsonField, TagAnswerEquals, TagFormat
 from grpo_gym.rewards.format import JsonObject as JsonObjectCheck
 from grpo_gym.rewards.rubric import Rubric

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import numpy as np
+
 from grpo_gym.rewards.keywords import IncludeKeywords
 from grpo_gym.rewards.length import count_words
 from grpo_gym.rewards.rubric import TaskRubric

@@ -1,10 +1,11 @@
 """A custom environment in a few lines: subclass TextEnv, register it, train or evaluate on it.
 
-    python examples/custom_env.py
+python examples/custom_env.py
 """
 
-import grpo_gym.envs as ge
 import gymnasium as gym
+
+import grpo_gym.envs as ge
 from grpo_gym.rewards import RewardResult, Task
 
 
@@ -15,13 +16,22 @@ class Vowels(ge.TextEnv):
     reward_kind = "exact"
 
     def generate_task(self, rng):
-        word = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=int(rng.integers(4, 10))))
+        word = "".join(
+            rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=int(rng.integers(4, 10)))
+        )
         answer = str(sum(c in "aeiou" for c in word))
-        return Task(prompt=f"How many vowels are in '{word}'? Put the final answer in \\boxed{{}}.", answer=answer)
+        return Task(
+            prompt=f"How many vowels are in '{word}'? Put the final answer in \\boxed{{}}.",
+            answer=answer,
+        )
 
     def score(self, reply, task):
         ok = f"\\boxed{{{task.answer}}}" in reply.replace(" ", "")
-        return RewardResult(score=float(ok), components={"correct": float(ok)}, reason=None if ok else "wrong or unboxed")
+        return RewardResult(
+            score=float(ok),
+            components={"correct": float(ok)},
+            reason=None if ok else "wrong or unboxed",
+        )
 
 
 ge.register("examples/Vowels-v0", Vowels)

@@ -1,10 +1,11 @@
 """One GRPO group = G copies of an env reset with the same seed.
 
-    python examples/grpo_group.py
+python examples/grpo_group.py
 """
 
-import grpo_gym.envs  # noqa: F401  (registers the grpo_gym/... ids)
 import gymnasium as gym
+
+import grpo_gym.envs  # noqa: F401  (registers the grpo_gym/... ids)
 
 G = 4
 if __name__ == "__main__":  # "async" starts G worker processes: scoring runs in parallel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+
 from grpo_gym.envs.base import TextEnv
 from grpo_gym.rewards.types import RewardResult, Task
 
@@ -27,7 +28,9 @@ class LetterEnv(TextEnv):
         if not text:
             return RewardResult(0.0, {"letters": 0.0}, reason="empty")
         frac = sum(c == task.answer for c in text) / len(text)
-        return RewardResult(frac, {"letters": frac}, reason=None if frac == 1 else "other characters")
+        return RewardResult(
+            frac, {"letters": frac}, reason=None if frac == 1 else "other characters"
+        )
 
     def reference(self, task: Task) -> str:
         return str(task.answer) * 8
@@ -59,8 +62,12 @@ class TwoTurnEnv(LetterEnv):
 
 
 def register() -> None:
-    for name, cls in (("Letter-v0", LetterEnv), ("Flaky-v0", FlakyEnv), ("BrokenScorer-v0", BrokenScorerEnv),
-                      ("TwoTurn-v0", TwoTurnEnv)):
+    for name, cls in (
+        ("Letter-v0", LetterEnv),
+        ("Flaky-v0", FlakyEnv),
+        ("BrokenScorer-v0", BrokenScorerEnv),
+        ("TwoTurn-v0", TwoTurnEnv),
+    ):
         env_id = f"grpo_gym_test/{name}"
         if env_id not in gym.registry:
             gym.register(env_id, entry_point=cls)

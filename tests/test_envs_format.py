@@ -9,9 +9,11 @@ import re
 import subprocess
 import sys
 
-import grpo_gym.envs  # noqa: F401  (registers the ids)
 import gymnasium as gym
 import pytest
+from gymnasium.utils.env_checker import check_env
+
+import grpo_gym.envs  # noqa: F401  (registers the ids)
 from grpo_gym.envs.base import task_split
 from grpo_gym.envs.formatting import BulletList, LetterCase, Sections, WordCount
 from grpo_gym.envs.instructions import FAMILIES, Instructions
@@ -20,7 +22,6 @@ from grpo_gym.envs.structured import AnswerTags, JsonObject
 from grpo_gym.envs.writing import FILLER, FORBIDDEN, KEYWORDS, TOPICS
 from grpo_gym.rewards import Task, TaskRubric
 from grpo_gym.rewards.keywords import count_occurrences
-from gymnasium.utils.env_checker import check_env
 
 IDS = [
     "grpo_gym/AnswerTags-v0",

@@ -9,9 +9,10 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
-import grpo_gym.envs as ge
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs as ge
 from grpo_gym.envs.dataset import gold_answer, load_problems
 from grpo_gym.envs.polynomial import poly_from_roots, split_answer
 

@@ -7,9 +7,10 @@ import functools
 import json
 from collections.abc import Iterable
 
-import grpo_gym.envs as ge
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs as ge
 from grpo_gym.envs.arithmetic import Arithmetic
 from grpo_gym.envs.base import task_split
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 
-import grpo_gym.envs as ge
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs as ge
 
 
 class ScorerBug(Exception):

@@ -16,9 +16,34 @@ register_test_envs()
 
 
 def _eval_args(model_dir: Path, out: Path, *extra: str) -> list[str]:
-    return ["eval", "--model", str(model_dir), "--env", PARITY, "--env", PARITY2,
-            "--problems", "2", "--n", "2", "--k", "1,2", "--max-new-tokens", "4", "--seed", "5", "--device", "cpu",
-            "--json-out", str(out / "r.json"), "--md-out", str(out / "r.md"), "--samples-out", str(out / "s.jsonl"), *extra]
+    return [
+        "eval",
+        "--model",
+        str(model_dir),
+        "--env",
+        PARITY,
+        "--env",
+        PARITY2,
+        "--problems",
+        "2",
+        "--n",
+        "2",
+        "--k",
+        "1,2",
+        "--max-new-tokens",
+        "4",
+        "--seed",
+        "5",
+        "--device",
+        "cpu",
+        "--json-out",
+        str(out / "r.json"),
+        "--md-out",
+        str(out / "r.md"),
+        "--samples-out",
+        str(out / "s.jsonl"),
+        *extra,
+    ]
 
 
 def test_eval_writes_all_reports(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
@@ -31,24 +56,60 @@ def test_eval_writes_all_reports(tiny_model_dir: Path, tmp_path: Path, capsys) -
     data = json.loads((tmp_path / "r.json").read_text())
     prov = data["provenance"]
     assert prov["model"]["name"] == str(tiny_model_dir) and len(prov["model"]["sha256"]) == 64
-    for key in ("package_version", "env_versions", "temperature", "top_p", "max_new_tokens", "seed",
-                "problem_seeds", "device", "date", "wall_s"):
+    for key in (
+        "package_version",
+        "env_versions",
+        "temperature",
+        "top_p",
+        "max_new_tokens",
+        "seed",
+        "problem_seeds",
+        "device",
+        "date",
+        "wall_s",
+    ):
         assert key in prov, key
-    assert prov["env_versions"] == {PARITY: 0, PARITY2: 1} and prov["seed"] == 5 and prov["device"] == "cpu"
+    assert (
+        prov["env_versions"] == {PARITY: 0, PARITY2: 1}
+        and prov["seed"] == 5
+        and prov["device"] == "cpu"
+    )
     import grpo_gym
 
     assert prov["package_version"] == grpo_gym.__version__
     results = {r["env_id"]: r for r in data["results"]}
     assert set(results) == {PARITY, PARITY2}
     r = results[PARITY]
-    for key in ("pass_at_k", "pass_at_k_stderr", "reward_mean", "reward_stderr", "reply_chars", "reply_tokens",
-                "truncated", "timeouts", "errors", "problems", "samples_per_problem"):
+    for key in (
+        "pass_at_k",
+        "pass_at_k_stderr",
+        "reward_mean",
+        "reward_stderr",
+        "reply_chars",
+        "reply_tokens",
+        "truncated",
+        "timeouts",
+        "errors",
+        "problems",
+        "samples_per_problem",
+    ):
         assert key in r, key
-    assert set(r["pass_at_k"]) == {"1", "2"} and r["problems"] == 2 and r["samples_per_problem"] == 2
+    assert (
+        set(r["pass_at_k"]) == {"1", "2"} and r["problems"] == 2 and r["samples_per_problem"] == 2
+    )
 
     lines = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert len(lines) == 2 * 2 * 2  # envs x problems x samples
-    for key in ("env_id", "seed", "prompt", "reply", "reward", "components", "passed", "reply_tokens"):
+    for key in (
+        "env_id",
+        "seed",
+        "prompt",
+        "reply",
+        "reward",
+        "components",
+        "passed",
+        "reply_tokens",
+    ):
         assert key in lines[0], key
 
     md = (tmp_path / "r.md").read_text()
@@ -58,16 +119,26 @@ def test_eval_writes_all_reports(tiny_model_dir: Path, tmp_path: Path, capsys) -
     except ImportError:
         assert "pip install" in md  # said why there are no plots
     else:
-        assert "![pass@1 per env](r.pass_rates.png)" in md and (tmp_path / "r.pass_rates.png").is_file()
-        assert "![training curve](r.training_curve.png)" in md and (tmp_path / "r.training_curve.png").is_file()
+        assert (
+            "![pass@1 per env](r.pass_rates.png)" in md
+            and (tmp_path / "r.pass_rates.png").is_file()
+        )
+        assert (
+            "![training curve](r.training_curve.png)" in md
+            and (tmp_path / "r.training_curve.png").is_file()
+        )
 
 
-def test_eval_without_matplotlib_still_writes_markdown(tiny_model_dir: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_eval_without_matplotlib_still_writes_markdown(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert main(_eval_args(tiny_model_dir, tmp_path)) == 0
     assert "pip install" in capsys.readouterr().err
     assert "no plots" in (tmp_path / "r.md").read_text()
-    assert main(_eval_args(tiny_model_dir, tmp_path, "--plots", "on")) == 2  # asked for plots: error
+    assert (
+        main(_eval_args(tiny_model_dir, tmp_path, "--plots", "on")) == 2
+    )  # asked for plots: error
     assert "matplotlib" in capsys.readouterr().err
 
 
@@ -79,14 +150,19 @@ def test_eval_without_matplotlib_still_writes_markdown(tiny_model_dir: Path, tmp
         (["--problems", "0"], "problems must be >= 1"),
     ],
 )
-def test_eval_user_errors_are_one_line(tiny_model_dir: Path, tmp_path: Path, capsys, extra: list[str], message: str) -> None:
+def test_eval_user_errors_are_one_line(
+    tiny_model_dir: Path, tmp_path: Path, capsys, extra: list[str], message: str
+) -> None:
     assert main(_eval_args(tiny_model_dir, tmp_path, *extra)) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and err.startswith("grpo-gym eval: error:") and "\n" not in err
 
 
 def test_greedy_forces_one_sample_and_says_so(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
-    assert main(_eval_args(tiny_model_dir, tmp_path, "--temperature", "0", "--n", "4", "--k", "1,4")) == 0
+    assert (
+        main(_eval_args(tiny_model_dir, tmp_path, "--temperature", "0", "--n", "4", "--k", "1,4"))
+        == 0
+    )
     assert "n set to 1" in capsys.readouterr().err
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["provenance"]["samples_per_problem"] == 1 and data["provenance"]["k"] == [1]

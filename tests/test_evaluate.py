@@ -83,7 +83,9 @@ def _user_prompt(conv: Conversation) -> str:
 class ReferencePolicy:
     """Replies with the env's reference reply, looked up by prompt (built by resetting the envs)."""
 
-    def __init__(self, env_ids: Sequence[str], seeds: Sequence[int], correct: int | None = None) -> None:
+    def __init__(
+        self, env_ids: Sequence[str], seeds: Sequence[int], correct: int | None = None
+    ) -> None:
         self.refs: dict[str, str] = {}
         self.correct = correct  # replies per prompt that are correct (None = all)
         for env_id in env_ids:
@@ -132,7 +134,9 @@ def test_empty_replies_score_zero(env_id: str) -> None:
 
 def test_pass_at_k_bookkeeping() -> None:
     seeds = problem_seeds(3, 4)
-    report = evaluate(ReferencePolicy([PARITY], seeds, correct=2), PARITY, problems=4, n=4, k=(1, 2, 4), seed=3)
+    report = evaluate(
+        ReferencePolicy([PARITY], seeds, correct=2), PARITY, problems=4, n=4, k=(1, 2, 4), seed=3
+    )
     r = report.result("Parity-v0")
     assert r.pass_at_k == pytest.approx({1: 0.5, 2: pass_at_k(4, 2, 2), 4: 1.0})
     assert r.pass_at_k_stderr[1] == 0.0  # every problem has the same c
@@ -193,9 +197,20 @@ def test_hf_sampler_reports_tokens_and_keeps_caller_rng(tiny_policy) -> None:
     r = a.result(PARITY)
     assert r.reply_tokens is not None and 0 < r.reply_tokens <= 4
     assert r.truncated is not None and 0.0 <= r.truncated <= 1.0
-    assert a.provenance.device == "cpu" and a.provenance.max_new_tokens == 4 and a.provenance.temperature == 1.0
-    assert [s.reply for s in a.samples] == [s.reply for s in b.samples]  # seeded: same settings, same replies
-    greedy = evaluate(HFSampler(model, tok, SamplingConfig(max_new_tokens=4, temperature=0)), [PARITY], problems=2, n=4)
+    assert (
+        a.provenance.device == "cpu"
+        and a.provenance.max_new_tokens == 4
+        and a.provenance.temperature == 1.0
+    )
+    assert [s.reply for s in a.samples] == [
+        s.reply for s in b.samples
+    ]  # seeded: same settings, same replies
+    greedy = evaluate(
+        HFSampler(model, tok, SamplingConfig(max_new_tokens=4, temperature=0)),
+        [PARITY],
+        problems=2,
+        n=4,
+    )
     assert greedy.provenance.samples_per_problem == 1 and greedy.provenance.notes
 
 
@@ -269,7 +284,9 @@ def test_plots_written_when_matplotlib_present(tmp_path) -> None:
     report = evaluate(constant_policy("yes"), [PARITY, PARITY2], problems=3, n=1)
     bar = plots.plot_pass_rates(report, tmp_path / "bars.png")
     metrics = tmp_path / "metrics.jsonl"
-    metrics.write_text('{"step": 1, "reward_mean": 0.1, "pass_rate": 0.0}\n{"step": 2, "reward_mean": 0.4, "pass_rate": 0.5, "eval": "x"}\n')
+    metrics.write_text(
+        '{"step": 1, "reward_mean": 0.1, "pass_rate": 0.0}\n{"step": 2, "reward_mean": 0.4, "pass_rate": 0.5, "eval": "x"}\n'
+    )
     curve = plots.plot_training_curve(metrics, tmp_path / "curve.png")
     for png in (bar, curve):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

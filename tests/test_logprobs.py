@@ -17,8 +17,16 @@ from grpo_gym.agent.logprobs import completion_logprobs, plain_completion_logpro
 
 def _model(tied: bool) -> LlamaForCausalLM:
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, max_position_embeddings=64, tie_word_embeddings=tied)
+    cfg = LlamaConfig(
+        vocab_size=97,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        tie_word_embeddings=tied,
+    )
     return LlamaForCausalLM(cfg).float()
 
 
@@ -40,8 +48,14 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
 
 
 def _naive(model, ids, attn, T, temperature):
-    logits = model(input_ids=ids, attention_mask=attn, position_ids=position_ids(attn)).logits[:, -T - 1 : -1]
-    return torch.log_softmax(logits.float() / temperature, -1).gather(-1, ids[:, -T:, None]).squeeze(-1)  # [N, T]
+    logits = model(input_ids=ids, attention_mask=attn, position_ids=position_ids(attn)).logits[
+        :, -T - 1 : -1
+    ]
+    return (
+        torch.log_softmax(logits.float() / temperature, -1)
+        .gather(-1, ids[:, -T:, None])
+        .squeeze(-1)
+    )  # [N, T]
 
 
 def _value_and_grads(fn, model, weights, real):
@@ -52,12 +66,18 @@ def _value_and_grads(fn, model, weights, real):
 
 
 @pytest.mark.parametrize("tied", [True, False])
-@pytest.mark.parametrize(("share", "split"), [(True, True), (False, True), (True, False), (False, False)])
-def test_every_path_matches_the_plain_forward(tied: bool, share: bool, split: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("share", "split"), [(True, True), (False, True), (True, False), (False, False)]
+)
+def test_every_path_matches_the_plain_forward(
+    tied: bool, share: bool, split: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = _model(tied)
     ids, attn, weights, T = _batch()
     real = attn[:, -T:].float()
-    want, want_grads = _value_and_grads(lambda: _naive(model, ids, attn, T, 0.7), model, weights, real)
+    want, want_grads = _value_and_grads(
+        lambda: _naive(model, ids, attn, T, 0.7), model, weights, real
+    )
     shared_calls: list[bool] = []
     real_shared = logprobs._shared_prefix_states
 
@@ -68,8 +88,13 @@ def test_every_path_matches_the_plain_forward(tied: bool, share: bool, split: bo
 
     monkeypatch.setattr(logprobs, "_shared_prefix_states", spy)
     got, got_grads = _value_and_grads(
-        lambda: fast_completion_logprobs(model, ids, attn, T, temperature=0.7, share_prompt=share, split_head=split)[0],
-        model, weights, real)
+        lambda: fast_completion_logprobs(
+            model, ids, attn, T, temperature=0.7, share_prompt=share, split_head=split
+        )[0],
+        model,
+        weights,
+        real,
+    )
     assert shared_calls == ([True] if share else [])  # the path under test really ran
     m = real.bool()
     assert torch.allclose(got[m], want[m], atol=1e-5)
@@ -92,7 +117,11 @@ def test_entropy_and_reference_mode() -> None:
     model = _model(True)
     ids, attn, _, T = _batch()
     real = attn[:, -T:].bool()
-    logits = model(input_ids=ids, attention_mask=attn, position_ids=position_ids(attn)).logits[:, -T - 1 : -1].float()
+    logits = (
+        model(input_ids=ids, attention_mask=attn, position_ids=position_ids(attn))
+        .logits[:, -T - 1 : -1]
+        .float()
+    )
     p = torch.softmax(logits, -1)
     want_ent = -(p * torch.log_softmax(logits, -1)).sum(-1)
     logp, ent = completion_logprobs(model, ids, attn, T)
@@ -128,7 +157,9 @@ def test_selective_log_softmax_chunks_and_no_grad_path() -> None:
     want = torch.log_softmax(logits, -1).gather(-1, labels[..., None]).squeeze(-1)
     for rows in (1, 2, 8):
         for ent in (True, False):
-            got, e = logprobs.selective_log_softmax(logits, labels, chunk_rows=rows, with_entropy=ent)
+            got, e = logprobs.selective_log_softmax(
+                logits, labels, chunk_rows=rows, with_entropy=ent
+            )
             assert got.shape == (5, 3) and torch.allclose(got, want, atol=1e-6)
             assert torch.all(e == 0) != ent
 
@@ -138,9 +169,16 @@ def test_gradient_checkpointing_takes_the_full_forward_with_equal_gradients() ->
     ids, attn, weights, T = _batch()
     real = attn[:, -T:].float()
     model.train()
-    want, want_grads = _value_and_grads(lambda: _naive(model, ids, attn, T, 1.0), model, weights, real)
-    (getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable)()
-    got, got_grads = _value_and_grads(lambda: completion_logprobs(model, ids, attn, T)[0], model, weights, real)
+    want, want_grads = _value_and_grads(
+        lambda: _naive(model, ids, attn, T, 1.0), model, weights, real
+    )
+    (
+        getattr(model, "activation_checkpointing_enable", None)
+        or model.gradient_checkpointing_enable
+    )()
+    got, got_grads = _value_and_grads(
+        lambda: completion_logprobs(model, ids, attn, T)[0], model, weights, real
+    )
     m = real.bool()
     assert torch.allclose(got[m], want[m], atol=1e-5)
     for name, g in want_grads.items():
@@ -151,9 +189,15 @@ def test_plain_path_is_the_definition_in_values_gradients_and_entropy() -> None:
     model = _model(True)
     ids, attn, weights, T = _batch()
     real = attn[:, -T:].float()
-    want, want_grads = _value_and_grads(lambda: _naive(model, ids, attn, T, 0.7), model, weights, real)
+    want, want_grads = _value_and_grads(
+        lambda: _naive(model, ids, attn, T, 0.7), model, weights, real
+    )
     got, got_grads = _value_and_grads(
-        lambda: completion_logprobs(model, ids, attn, T, temperature=0.7, impl="plain")[0], model, weights, real)
+        lambda: completion_logprobs(model, ids, attn, T, temperature=0.7, impl="plain")[0],
+        model,
+        weights,
+        real,
+    )
     assert torch.allclose(got, want, atol=1e-6)  # every position, padding included
     for name, g in want_grads.items():
         assert torch.allclose(got_grads[name], g, atol=1e-6), name

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from grpo_gym.agent import load_policy
 from grpo_gym.agent.logprobs import completion_logprobs
 from grpo_gym.agent.lora import (

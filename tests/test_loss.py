@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from grpo_gym.agent.loss import group_advantages, grpo_loss
 
 
@@ -47,7 +48,9 @@ def test_ratio_one_beta_zero_is_plain_policy_gradient() -> None:
     loss, m = grpo_loss(logp, logp.detach(), None, adv, mask, beta=0.0)
     loss.backward()
     lengths = mask.sum(1, keepdim=True)
-    expected = -adv[:, None] * mask / lengths / logp.shape[0]  # d/dlogp of -(1/N) sum_i (1/|o_i|) sum_t A_i logp
+    expected = (
+        -adv[:, None] * mask / lengths / logp.shape[0]
+    )  # d/dlogp of -(1/N) sum_i (1/|o_i|) sum_t A_i logp
     assert torch.allclose(logp.grad, expected, atol=1e-6)
     assert torch.allclose(loss, -(adv * 1.0).mean(), atol=1e-6)  # value: ratio = 1
     assert m["ratio"] == pytest.approx(1.0) and m["kl"] == 0.0
@@ -88,7 +91,16 @@ def test_masked_tokens_get_no_gradient() -> None:
     logp, mask, adv, ref = _inputs()
     for loss_type in ("grpo", "bnpo", "dr_grpo"):
         logp.grad = None
-        loss, _ = grpo_loss(logp, logp.detach() + 0.05, ref, adv, mask, beta=0.04, loss_type=loss_type, max_completion_length=5)
+        loss, _ = grpo_loss(
+            logp,
+            logp.detach() + 0.05,
+            ref,
+            adv,
+            mask,
+            beta=0.04,
+            loss_type=loss_type,
+            max_completion_length=5,
+        )
         loss.backward()
         assert torch.all(logp.grad[mask == 0] == 0)
         assert torch.any(logp.grad[mask == 1] != 0)
@@ -109,7 +121,9 @@ def test_each_loss_type_against_hand_computation() -> None:
         "dr_grpo": (per_tok * mask).sum() / (N * 7),
     }
     for loss_type, expected in want.items():
-        loss, _ = grpo_loss(logp, old, ref, adv, mask, beta=beta, loss_type=loss_type, max_completion_length=7)
+        loss, _ = grpo_loss(
+            logp, old, ref, adv, mask, beta=beta, loss_type=loss_type, max_completion_length=7
+        )
         assert loss.item() == pytest.approx(expected.item(), rel=1e-5), loss_type
     with pytest.raises(ValueError, match="max_completion_length"):
         grpo_loss(logp, old, ref, adv, mask, loss_type="dr_grpo")
@@ -136,8 +150,17 @@ def test_gradient_accumulation_equals_one_big_batch(loss_type: str) -> None:
     total_seq, total_tok = mask.shape[0], int(mask.sum())
     acc = 0.0
     for idx in (slice(0, 2), slice(2, 6)):  # unequal micro-batches with unequal token counts
-        part, _ = grpo_loss(logp[idx], old[idx], ref[idx], adv[idx], mask[idx], loss_type=loss_type,
-                            max_completion_length=5, total_sequences=total_seq, total_tokens=total_tok)
+        part, _ = grpo_loss(
+            logp[idx],
+            old[idx],
+            ref[idx],
+            adv[idx],
+            mask[idx],
+            loss_type=loss_type,
+            max_completion_length=5,
+            total_sequences=total_seq,
+            total_tokens=total_tok,
+        )
         part.backward()
         acc += part.item()
     assert acc == pytest.approx(full.item(), rel=1e-5)

@@ -7,6 +7,7 @@ import math
 from fractions import Fraction
 
 import pytest
+
 from grpo_gym.agent.passk import default_ks, mean_pass_at_k, mean_stderr, pass_at_k
 
 
@@ -20,7 +21,11 @@ def brute_force(n: int, c: int, k: int) -> Fraction:
 def test_matches_enumeration(n: int) -> None:
     for c in range(n + 1):
         for k in range(1, n + 1):
-            assert pass_at_k(n, c, k) == pytest.approx(float(brute_force(n, c, k)), abs=1e-12), (n, c, k)
+            assert pass_at_k(n, c, k) == pytest.approx(float(brute_force(n, c, k)), abs=1e-12), (
+                n,
+                c,
+                k,
+            )
 
 
 def test_edge_cases() -> None:

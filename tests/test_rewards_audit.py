@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from grpo_gym.rewards.audit import AuditRecord, ReferenceVerdict, audit
 
 

@@ -4,6 +4,7 @@ sentences, 'Answer:', math spans, last number, mode order, caps."""
 from __future__ import annotations
 
 import pytest
+
 from grpo_gym.rewards import EXTRACTION_MODES, extract_answer, extract_gold
 from grpo_gym.rewards.extract import find_boxed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
+
 from grpo_gym.rewards import (
     ForbiddenWords,
     IncludeKeywords,

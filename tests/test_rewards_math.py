@@ -7,6 +7,7 @@ import threading
 
 import pytest
 import sympy
+
 from grpo_gym.rewards import (
     MathParseError,
     MathVerifyConfig,

@@ -4,6 +4,7 @@ repeating decimals, trigonometry in degrees, inequalities against intervals."""
 from __future__ import annotations
 
 import pytest
+
 from grpo_gym.rewards import verify
 from grpo_gym.rewards.number_words import expand_scale_words, words_to_number
 from grpo_gym.rewards.numbers import parse_number

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+
 from grpo_gym.rewards import MathVerifyConfig, verify
 from grpo_gym.rewards.numbers import parse_number
 from grpo_gym.rewards.precision import Stated, is_terminating, rounding_matches, stated_precision

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from grpo_gym.rewards import Task, math_reward
 
 
@@ -41,6 +42,7 @@ def test_tag_format_each_tag_exactly_once(reply: str, score: float) -> None:
 def test_nan_reward_is_an_error_not_a_nan() -> None:
     import gymnasium as gym
     import numpy as np
+
     from grpo_gym.envs import TextEnv
     from grpo_gym.rewards import RewardResult
 
@@ -59,8 +61,9 @@ def test_nan_reward_is_an_error_not_a_nan() -> None:
 
 
 def test_long_reply_keeps_its_final_answer() -> None:
-    import grpo_gym.envs  # noqa: F401
     import gymnasium as gym
+
+    import grpo_gym.envs  # noqa: F401
 
     env = gym.make("grpo_gym/Arithmetic-v0")
     _, info = env.reset(seed=1)
@@ -71,6 +74,7 @@ def test_long_reply_keeps_its_final_answer() -> None:
 def test_non_strict_renaming_is_one_substitution_for_the_whole_answer() -> None:
     """(x, 2x) ~ (y, 2y) under strict=False, but never (x, 2x) ~ (y, 2z) (renamed per element once)."""
     import sympy
+
     from grpo_gym.rewards import MathVerifyConfig, sym_equal
 
     x, y, z = sympy.symbols("x y z")

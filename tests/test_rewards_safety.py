@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from grpo_gym.rewards import CheckTimeout, MathParseError, Task, math_reward, run_limited, verify
-from grpo_gym.rewards.mathparse import parse_plain, tokenize_plain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from grpo_gym.rewards import CheckTimeout, MathParseError, Task, math_reward, run_limited, verify
+from grpo_gym.rewards.mathparse import parse_plain, tokenize_plain
 
 LIMIT = 2.0
 

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
+from sympy import Integer, Rational, sqrt, symbols
+
 from grpo_gym.rewards import MathParseError, Task, math_reward
 from grpo_gym.rewards.magnitude import (
     MAX_EXACT_DIGITS,
@@ -22,7 +24,6 @@ from grpo_gym.rewards.magnitude import (
     checked_pow,
 )
 from grpo_gym.rewards.mathparse import parse_answer
-from sympy import Integer, Rational, sqrt, symbols
 
 CORPUS = json.loads((Path(__file__).parent / "data" / "hostile_math.json").read_text())
 

@@ -6,6 +6,7 @@ import math
 import pickle
 
 import pytest
+
 from grpo_gym.rewards import (
     BulletCount,
     FromTrl,

@@ -11,14 +11,40 @@ import tests.fixture_envs  # noqa: F401
 from grpo_gym.cli import main
 
 
-def test_train_cli_runs_and_writes_a_checkpoint(tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_cli_runs_and_writes_a_checkpoint(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "run"
-    code = main(["train", "--model", str(tiny_model_dir), "--env", "grpo_gym_test/Letter-v0", "--steps", "2",
-                 "--prompts-per-step", "2", "--group-size", "3", "--max-new-tokens", "6", "--device", "cpu",
-                 "--output-dir", str(out), "--eval-before-after", "false", "--progress", "false"])
+    code = main(
+        [
+            "train",
+            "--model",
+            str(tiny_model_dir),
+            "--env",
+            "grpo_gym_test/Letter-v0",
+            "--steps",
+            "2",
+            "--prompts-per-step",
+            "2",
+            "--group-size",
+            "3",
+            "--max-new-tokens",
+            "6",
+            "--device",
+            "cpu",
+            "--output-dir",
+            str(out),
+            "--eval-before-after",
+            "false",
+            "--progress",
+            "false",
+        ]
+    )
     assert code == 0
     assert "checkpoint:" in capsys.readouterr().out
-    assert json.loads((out / "checkpoint-000002" / "grpo_config.json").read_text())["group_size"] == 3
+    assert (
+        json.loads((out / "checkpoint-000002" / "grpo_config.json").read_text())["group_size"] == 3
+    )
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
 
 
@@ -41,8 +67,20 @@ def test_one_grpo_step_with_the_default_model(tmp_path: Path) -> None:
     from grpo_gym.agent.config import GRPOConfig
     from grpo_gym.agent.trainer import train
 
-    cfg = GRPOConfig.from_dict(dict(model="smollm2-135m", env=("grpo_gym_test/Letter-v0",), steps=1, prompts_per_step=1, group_size=2,
-                                    max_new_tokens=8, device="cpu", output_dir=str(tmp_path / "run"), eval_before_after=False, progress=False))
+    cfg = GRPOConfig.from_dict(
+        dict(
+            model="smollm2-135m",
+            env=("grpo_gym_test/Letter-v0",),
+            steps=1,
+            prompts_per_step=1,
+            group_size=2,
+            max_new_tokens=8,
+            device="cpu",
+            output_dir=str(tmp_path / "run"),
+            eval_before_after=False,
+            progress=False,
+        )
+    )
     res = train(cfg, echo=lambda s: None)
     assert res.checkpoint is not None and res.history[0]["completion_len"] > 0
 
@@ -52,7 +90,19 @@ def test_one_grpo_step_on_cuda_in_bf16(tiny_model_dir: Path, tmp_path: Path) -> 
     from grpo_gym.agent.config import GRPOConfig
     from grpo_gym.agent.trainer import train
 
-    cfg = GRPOConfig.from_dict(dict(model=str(tiny_model_dir), env=("grpo_gym_test/Letter-v0",), steps=2, prompts_per_step=2, group_size=4,
-                                    max_new_tokens=8, device="cuda", output_dir=str(tmp_path / "run"), eval_before_after=False, progress=False))
+    cfg = GRPOConfig.from_dict(
+        dict(
+            model=str(tiny_model_dir),
+            env=("grpo_gym_test/Letter-v0",),
+            steps=2,
+            prompts_per_step=2,
+            group_size=4,
+            max_new_tokens=8,
+            device="cuda",
+            output_dir=str(tmp_path / "run"),
+            eval_before_after=False,
+            progress=False,
+        )
+    )
     res = train(cfg, echo=lambda s: None)
     assert all(m["loss"] == m["loss"] for m in res.history)  # finite, not NaN

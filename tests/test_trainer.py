@@ -21,9 +21,21 @@ from grpo_gym.agent.trainer import train
 
 
 def tiny_cfg(model_dir: Path, out: Path, **kw) -> GRPOConfig:
-    base = dict(model=str(model_dir), env=("grpo_gym_test/Letter-v0",), steps=2, prompts_per_step=2, group_size=4,
-                max_new_tokens=12, lr=1e-3, beta=0.04, device="cpu", output_dir=str(out), eval_before_after=False,
-                progress=False, seed=0)
+    base = dict(
+        model=str(model_dir),
+        env=("grpo_gym_test/Letter-v0",),
+        steps=2,
+        prompts_per_step=2,
+        group_size=4,
+        max_new_tokens=12,
+        lr=1e-3,
+        beta=0.04,
+        device="cpu",
+        output_dir=str(out),
+        eval_before_after=False,
+        progress=False,
+        seed=0,
+    )
     base.update(kw)
     return GRPOConfig.from_dict(base)
 
@@ -46,7 +58,9 @@ def test_config_rejects_bad_settings_with_a_fix(kw: dict, msg: str) -> None:
 
 
 def test_config_roundtrip() -> None:
-    cfg = GRPOConfig(env=("a/B-v0", "c/D-v0"), env_weights=(1.0, 3.0), env_kwargs='{"a/B-v0": {"digits": 2}}')
+    cfg = GRPOConfig(
+        env=("a/B-v0", "c/D-v0"), env_weights=(1.0, 3.0), env_kwargs='{"a/B-v0": {"digits": 2}}'
+    )
     assert GRPOConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     assert cfg.parsed_env_kwargs() == {"a/B-v0": {"digits": 2}}
 
@@ -55,9 +69,21 @@ def test_logprobs_match_generation_scores(tiny_policy) -> None:
     """Training log-probs (left padding, position ids, logits_to_keep) equal those seen while sampling."""
     model, tok = tiny_policy
     sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=6, temperature=0.0))
-    gen = sampler.generate([[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a much longer prompt here"}]])
-    out = model.generate(input_ids=gen.prompt_ids, attention_mask=gen.prompt_mask, max_new_tokens=6, do_sample=False,
-                         output_logits=True, return_dict_in_generate=True, pad_token_id=tok.pad_token_id)
+    gen = sampler.generate(
+        [
+            [{"role": "user", "content": "hi"}],
+            [{"role": "user", "content": "a much longer prompt here"}],
+        ]
+    )
+    out = model.generate(
+        input_ids=gen.prompt_ids,
+        attention_mask=gen.prompt_mask,
+        max_new_tokens=6,
+        do_sample=False,
+        output_logits=True,
+        return_dict_in_generate=True,
+        pad_token_id=tok.pad_token_id,
+    )
     gen_logp = torch.stack([torch.log_softmax(s.float(), -1) for s in out.logits], 1)  # [N, T, V]
     T = gen.completion_ids.shape[1]
     want = gen_logp[:, :T].gather(-1, out.sequences[:, -T:].unsqueeze(-1)).squeeze(-1)
@@ -69,7 +95,10 @@ def test_logprobs_match_generation_scores(tiny_policy) -> None:
 def test_collect_groups_and_multi_turn(tiny_policy) -> None:
     model, tok = tiny_policy
     sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=5))
-    reqs = [PromptRequest("grpo_gym_test/TwoTurn-v0", 7), PromptRequest("grpo_gym_test/Letter-v0", 9)]
+    reqs = [
+        PromptRequest("grpo_gym_test/TwoTurn-v0", 7),
+        PromptRequest("grpo_gym_test/Letter-v0", 9),
+    ]
     ro = collect(sampler, reqs, 3, EnvPool())
     assert len(ro.episodes) == 6 and ro.rewards().shape == (2, 3)
     prompts = {e.conversation[0]["content"] for e in ro.episodes[:3]}
@@ -82,15 +111,30 @@ def test_collect_groups_and_multi_turn(tiny_policy) -> None:
             assert [m["role"] for m in e.conversation] == ["user", "assistant", "user", "assistant"]
 
 
-def test_one_step_changes_parameters_and_gives_finite_metrics(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_one_step_changes_parameters_and_gives_finite_metrics(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     cfg = tiny_cfg(tiny_model_dir, tmp_path / "run", steps=1, mu=2)
     before, _ = load_policy(tiny_model_dir, device="cpu")
     res = train(cfg, echo=lambda s: None)
     after, _ = load_policy(res.checkpoint, device="cpu")
-    changed = [not torch.equal(a, b) for a, b in zip(before.parameters(), after.parameters(), strict=True)]
+    changed = [
+        not torch.equal(a, b) for a, b in zip(before.parameters(), after.parameters(), strict=True)
+    ]
     assert any(changed)
     m = res.history[0]
-    for key in ("loss", "kl", "reward_mean", "entropy", "grad_norm", "clip_low", "clip_high", "ratio", "time_generate", "samples_per_s"):
+    for key in (
+        "loss",
+        "kl",
+        "reward_mean",
+        "entropy",
+        "grad_norm",
+        "clip_low",
+        "clip_high",
+        "ratio",
+        "time_generate",
+        "samples_per_s",
+    ):
         assert key in m and torch.isfinite(torch.tensor(float(m[key]))), key
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["step"] == 1
@@ -99,8 +143,17 @@ def test_one_step_changes_parameters_and_gives_finite_metrics(tiny_model_dir: Pa
 
 def test_tiny_model_learns_an_easy_env(tiny_model_dir: Path, tmp_path: Path) -> None:
     """An honest learning test: mean reward over the last steps clearly above the first steps."""
-    cfg = tiny_cfg(tiny_model_dir, tmp_path / "learn", steps=30, prompts_per_step=2, group_size=8, lr=1e-2,
-                   beta=0.0, max_new_tokens=8, loss_type="bnpo")
+    cfg = tiny_cfg(
+        tiny_model_dir,
+        tmp_path / "learn",
+        steps=30,
+        prompts_per_step=2,
+        group_size=8,
+        lr=1e-2,
+        beta=0.0,
+        max_new_tokens=8,
+        loss_type="bnpo",
+    )
     res = train(cfg, echo=lambda s: None)
     r = [m["reward_mean"] for m in res.history]
     first, last = sum(r[:5]) / 5, sum(r[-5:]) / 5
@@ -109,7 +162,13 @@ def test_tiny_model_learns_an_easy_env(tiny_model_dir: Path, tmp_path: Path) -> 
 
 def test_strict_rewards_raise_the_scorers_own_error(tiny_model_dir: Path, tmp_path: Path) -> None:
     """The env's scorer raising is counted and scored 0 by default; strict_rewards re-raises it, naming env and seed."""
-    cfg = tiny_cfg(tiny_model_dir, tmp_path / "lenient", env=("grpo_gym_test/BrokenScorer-v0",), steps=1, max_new_tokens=4)
+    cfg = tiny_cfg(
+        tiny_model_dir,
+        tmp_path / "lenient",
+        env=("grpo_gym_test/BrokenScorer-v0",),
+        steps=1,
+        max_new_tokens=4,
+    )
     res = train(cfg, echo=lambda s: None)
     assert res.history[0]["reward_errors"] == cfg.prompts_per_step * cfg.group_size
     strict = dataclasses.replace(cfg, output_dir=str(tmp_path / "strict"), strict_rewards=True)
@@ -119,11 +178,20 @@ def test_strict_rewards_raise_the_scorers_own_error(tiny_model_dir: Path, tmp_pa
     assert "grpo_gym_test/BrokenScorer-v0" in notes and "seed" in notes
 
 
-def test_reward_errors_do_not_kill_the_run_unless_strict(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_reward_errors_do_not_kill_the_run_unless_strict(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     class Boom:
         pass
 
-    cfg = tiny_cfg(tiny_model_dir, tmp_path / "flaky", env=("grpo_gym_test/Flaky-v0",), steps=2, max_new_tokens=16, group_size=6)
+    cfg = tiny_cfg(
+        tiny_model_dir,
+        tmp_path / "flaky",
+        env=("grpo_gym_test/Flaky-v0",),
+        steps=2,
+        max_new_tokens=16,
+        group_size=6,
+    )
     res = train(cfg, echo=lambda s: None)
     assert sum(m["reward_errors"] for m in res.history) > 0  # the tiny model writes 'b' sometimes
     assert res.checkpoint is not None and (res.checkpoint / "trainer_state.pt").exists()
@@ -136,7 +204,9 @@ def test_reward_errors_do_not_kill_the_run_unless_strict(tiny_model_dir: Path, t
 def test_resume_reproduces_an_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path) -> None:
     full = train(tiny_cfg(tiny_model_dir, tmp_path / "full", steps=4), echo=lambda s: None)
     train(tiny_cfg(tiny_model_dir, tmp_path / "part", steps=2), echo=lambda s: None)
-    resumed = train(tiny_cfg(tiny_model_dir, tmp_path / "part", steps=4, resume=True), echo=lambda s: None)
+    resumed = train(
+        tiny_cfg(tiny_model_dir, tmp_path / "part", steps=4, resume=True), echo=lambda s: None
+    )
     assert [m["step"] for m in resumed.history] == [3, 4]
     for a, b in zip(full.history[2:], resumed.history, strict=True):
         for key in ("reward_mean", "loss", "kl", "grad_norm"):
@@ -155,10 +225,23 @@ def test_existing_run_dir_needs_resume(tiny_model_dir: Path, tmp_path: Path) -> 
         train(cfg, echo=lambda s: None)
 
 
-def test_dynamic_sampling_overlong_penalty_and_mixture(tiny_model_dir: Path, tmp_path: Path) -> None:
-    cfg = tiny_cfg(tiny_model_dir, tmp_path / "dapo", env=("grpo_gym_test/Letter-v0", "grpo_gym_test/TwoTurn-v0"),
-                   env_weights=(1.0, 1.0), steps=2, dynamic_sampling=True, max_sampling_rounds=2,
-                   overlong_penalty=4, max_new_tokens=8, eps_high=0.28, loss_type="dr_grpo", mask_truncated=True)
+def test_dynamic_sampling_overlong_penalty_and_mixture(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    cfg = tiny_cfg(
+        tiny_model_dir,
+        tmp_path / "dapo",
+        env=("grpo_gym_test/Letter-v0", "grpo_gym_test/TwoTurn-v0"),
+        env_weights=(1.0, 1.0),
+        steps=2,
+        dynamic_sampling=True,
+        max_sampling_rounds=2,
+        overlong_penalty=4,
+        max_new_tokens=8,
+        eps_high=0.28,
+        loss_type="dr_grpo",
+        mask_truncated=True,
+    )
     res = train(cfg, echo=lambda s: None)
     for m in res.history:
         assert 0.0 <= m["zero_std_groups"] <= 1.0
@@ -167,17 +250,24 @@ def test_dynamic_sampling_overlong_penalty_and_mixture(tiny_model_dir: Path, tmp
     assert min(m["reward_mean"] for m in res.history) < 0
 
 
-def test_curriculum_raises_difficulty_when_pass_rate_is_high(tmp_path: Path, tiny_model_dir: Path) -> None:
+def test_curriculum_raises_difficulty_when_pass_rate_is_high(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
     import grpo_gym.envs  # noqa: F401
     from grpo_gym.agent.rollout import EnvPool
 
     pool = EnvPool({"grpo_gym/Arithmetic-v0": {"digits": 3, "terms": 4}})
     env = pool.get("grpo_gym/Arithmetic-v0", 3)
-    assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.5) is None  # mid-range: user settings kept
+    assert (
+        pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.5) is None
+    )  # mid-range: user settings kept
     assert env.unwrapped.config.digits == 3 and env.unwrapped.config.terms == 4
     assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.95) == 1
     assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.9) == 2
-    assert env.unwrapped.difficulty == 2 and pool.get("grpo_gym/Arithmetic-v0", 7).unwrapped.difficulty == 2
+    assert (
+        env.unwrapped.difficulty == 2
+        and pool.get("grpo_gym/Arithmetic-v0", 7).unwrapped.difficulty == 2
+    )
     assert pool.adjust_difficulty("grpo_gym/Arithmetic-v0", 0.0) == 1
     assert pool.adjust_difficulty("grpo_gym_test/Letter-v0", 1.0) is None  # no levels: left alone
 
@@ -185,7 +275,9 @@ def test_curriculum_raises_difficulty_when_pass_rate_is_high(tmp_path: Path, tin
 def test_metrics_flatten_for_scalar_loggers() -> None:
     from grpo_gym.agent.metrics import flatten as _flatten
 
-    flat = _flatten({"step": 3, "kl": 0.5, "ok": True, "eval": "text", "reward_by_env": {"a/B-v0": 1.0}})
+    flat = _flatten(
+        {"step": 3, "kl": 0.5, "ok": True, "eval": "text", "reward_by_env": {"a/B-v0": 1.0}}
+    )
     assert flat == {"step": 3.0, "kl": 0.5, "reward_by_env/a/B-v0": 1.0}
 
 
@@ -195,8 +287,12 @@ def test_resume_after_a_kill_keeps_logs_consistent(tiny_model_dir: Path, tmp_pat
     train(tiny_cfg(tiny_model_dir, out, steps=3, save_every=2), echo=lambda s: None)
     import shutil
 
-    shutil.rmtree(out / "checkpoint-000003")  # as if killed after step 3 was logged, before its save
-    res = train(tiny_cfg(tiny_model_dir, out, steps=4, save_every=2, resume=True), echo=lambda s: None)
+    shutil.rmtree(
+        out / "checkpoint-000003"
+    )  # as if killed after step 3 was logged, before its save
+    res = train(
+        tiny_cfg(tiny_model_dir, out, steps=4, save_every=2, resume=True), echo=lambda s: None
+    )
     steps = [json.loads(ln)["step"] for ln in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4] and [m["step"] for m in res.history] == [3, 4]
 
@@ -205,14 +301,36 @@ def test_cli_resume_uses_the_runs_saved_settings(tiny_model_dir: Path, tmp_path:
     from grpo_gym.cli import main
 
     out = tmp_path / "cli-resume"
-    args = ["train", "--model", str(tiny_model_dir), "--env", "grpo_gym_test/Letter-v0", "--steps", "1", "--group-size", "3",
-            "--prompts-per-step", "2", "--max-new-tokens", "5", "--device", "cpu", "--output-dir", str(out),
-            "--eval-before-after", "false", "--progress", "false"]
+    args = [
+        "train",
+        "--model",
+        str(tiny_model_dir),
+        "--env",
+        "grpo_gym_test/Letter-v0",
+        "--steps",
+        "1",
+        "--group-size",
+        "3",
+        "--prompts-per-step",
+        "2",
+        "--max-new-tokens",
+        "5",
+        "--device",
+        "cpu",
+        "--output-dir",
+        str(out),
+        "--eval-before-after",
+        "false",
+        "--progress",
+        "false",
+    ]
     assert main(args) == 0
     # bare boolean flag; everything else comes from the run's grpo_config.json
     assert main(["train", "--output-dir", str(out), "--resume", "--steps", "2"]) == 0
     saved = json.loads((out / "checkpoint-000002" / "grpo_config.json").read_text())
-    assert saved["group_size"] == 3 and saved["model"] == str(tiny_model_dir) and saved["steps"] == 2
+    assert (
+        saved["group_size"] == 3 and saved["model"] == str(tiny_model_dir) and saved["steps"] == 2
+    )
 
 
 def test_shared_prefill_samples_exactly_what_plain_generate_samples(tiny_policy) -> None:
@@ -226,17 +344,36 @@ def test_shared_prefill_samples_exactly_what_plain_generate_samples(tiny_policy)
             if name.endswith(("q_proj.weight", "k_proj.weight")):
                 p.mul_(30.0)
     sampler = HFSampler(model, tok, SamplingConfig(max_new_tokens=8, temperature=1.0))
-    convs = [[{"role": "user", "content": "hi"}], [{"role": "user", "content": "a much longer prompt than the first one"}]]
+    convs = [
+        [{"role": "user", "content": "hi"}],
+        [{"role": "user", "content": "a much longer prompt than the first one"}],
+    ]
     enc = tok(sampler.render(convs), return_tensors="pt", padding=True, add_special_tokens=False)
     assert enc["attention_mask"][0, 0] == 0  # the first prompt is left-padded
-    kw = dict(max_new_tokens=8, do_sample=True, temperature=1.0, top_p=1.0, top_k=0, pad_token_id=tok.pad_token_id,
-              eos_token_id=sampler.eos_ids, output_logits=True, return_dict_in_generate=True)
-    ids, mask = enc["input_ids"].repeat_interleave(4, 0), enc["attention_mask"].repeat_interleave(4, 0)
+    kw = dict(
+        max_new_tokens=8,
+        do_sample=True,
+        temperature=1.0,
+        top_p=1.0,
+        top_k=0,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=sampler.eos_ids,
+        output_logits=True,
+        return_dict_in_generate=True,
+    )
+    ids, mask = (
+        enc["input_ids"].repeat_interleave(4, 0),
+        enc["attention_mask"].repeat_interleave(4, 0),
+    )
     torch.manual_seed(0)
     plain = model.generate(input_ids=ids, attention_mask=mask, **kw)
     torch.manual_seed(0)
-    shared = model.generate(input_ids=ids, attention_mask=mask, **kw,
-                            **shared_prefill(model, enc["input_ids"], enc["attention_mask"], 4))
+    shared = model.generate(
+        input_ids=ids,
+        attention_mask=mask,
+        **kw,
+        **shared_prefill(model, enc["input_ids"], enc["attention_mask"], 4),
+    )
     assert torch.equal(plain.sequences, shared.sequences)
     for a, b in zip(plain.logits, shared.logits, strict=True):
         assert torch.allclose(a, b, atol=1e-4)
@@ -278,6 +415,9 @@ def test_keep_freed_memory_applies_on_glibc() -> None:
 
 
 def test_gradient_checkpointing_run_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
-    res = train(tiny_cfg(tiny_model_dir, tmp_path / "run", steps=1, gradient_checkpointing=True), echo=lambda s: None)
+    res = train(
+        tiny_cfg(tiny_model_dir, tmp_path / "run", steps=1, gradient_checkpointing=True),
+        echo=lambda s: None,
+    )
     m = res.history[0]
     assert m["grad_norm"] > 0 and torch.isfinite(torch.tensor(m["loss"]))

@@ -44,13 +44,22 @@ class HFSampler:
         device = next(self.model.parameters()).device
         cfg = self.config
         pad_multiple = STATIC_PAD_MULTIPLE if cfg.static_cache else None
-        enc = self.tokenizer(self.render(conversations), return_tensors="pt", padding=True,
-                             pad_to_multiple_of=pad_multiple, add_special_tokens=False)
+        enc = self.tokenizer(
+            self.render(conversations),
+            return_tensors="pt",
+            padding=True,
+            pad_to_multiple_of=pad_multiple,
+            add_special_tokens=False,
+        )
         ids, mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)  # [B, P]
         prompt_ids = ids.repeat_interleave(n, dim=0)  # [N, P]
         prompt_mask = mask.repeat_interleave(n, dim=0)  # [N, P]
-        kwargs: dict[str, object] = dict(max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,
-                                         pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.eos_ids)
+        kwargs: dict[str, object] = dict(
+            max_new_tokens=cfg.max_new_tokens,
+            do_sample=cfg.temperature > 0,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.eos_ids,
+        )
         if cfg.static_cache:
             kwargs["cache_implementation"] = "static"
         if cfg.temperature > 0:
@@ -59,11 +68,21 @@ class HFSampler:
             kwargs.update(temperature=None, top_p=None, top_k=None)
         was_training = self.model.training
         self.model.eval()
-        prepack = cfg.cpu_prepack and cfg.max_new_tokens >= MIN_PREPACK_TOKENS and worth_prepacking(self.model)
-        with prepacked_linears(self.model, rows=len(prompt_ids)) if prepack else contextlib.nullcontext():
+        prepack = (
+            cfg.cpu_prepack
+            and cfg.max_new_tokens >= MIN_PREPACK_TOKENS
+            and worth_prepacking(self.model)
+        )
+        with (
+            prepacked_linears(self.model, rows=len(prompt_ids))
+            if prepack
+            else contextlib.nullcontext()
+        ):
             if n > 1 and prompt_ids.shape[1] > 1 and not cfg.static_cache:
                 kwargs.update(shared_prefill(self.model, ids, mask, n))
-            out = self.model.generate(input_ids=prompt_ids, attention_mask=prompt_mask, **kwargs)  # [N, P+T]
+            out = self.model.generate(
+                input_ids=prompt_ids, attention_mask=prompt_mask, **kwargs
+            )  # [N, P+T]
         self.model.train(was_training)
         completion_ids = out[:, prompt_ids.shape[1] :]  # [N, T]
         comp_mask, truncated = completion_mask(completion_ids, self.eos_ids)

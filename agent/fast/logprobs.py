@@ -47,7 +47,9 @@ class _LabelLogProb(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, logits: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:  # [M, V], [M] -> [M], [M]
+    def forward(
+        ctx, logits: Tensor, labels: Tensor
+    ) -> tuple[Tensor, Tensor]:  # [M, V], [M] -> [M], [M]
         lse = torch.logsumexp(logits, dim=-1)  # [M]
         probs = torch.sub(logits, lse.unsqueeze(-1)).exp_()  # [M, V]
         entropy = lse - torch.linalg.vecdot(probs, logits)  # H = lse - sum p * logit
@@ -63,7 +65,9 @@ class _LabelLogProb(torch.autograd.Function):
         return grad, None
 
 
-def selective_log_softmax(logits: Tensor, labels: Tensor, *, chunk_rows: int = 8, with_entropy: bool = True) -> tuple[Tensor, Tensor]:
+def selective_log_softmax(
+    logits: Tensor, labels: Tensor, *, chunk_rows: int = 8, with_entropy: bool = True
+) -> tuple[Tensor, Tensor]:
     """log p(label) and entropy per position, ``chunk_rows`` leading rows at a time.
 
     Args:
@@ -105,7 +109,11 @@ def _prompt_groups(prompt_ids: Tensor, prompt_mask: Tensor) -> tuple[Tensor, Ten
 
 
 def _checkpointing(model: nn.Module) -> bool:
-    flag = "is_activation_checkpointing" if hasattr(type(model), "is_activation_checkpointing") else "is_gradient_checkpointing"
+    flag = (
+        "is_activation_checkpointing"
+        if hasattr(type(model), "is_activation_checkpointing")
+        else "is_gradient_checkpointing"
+    )
     return bool(getattr(model, flag, False))
 
 
@@ -122,7 +130,12 @@ def _split_head(model: Any) -> tuple[nn.Module, nn.Linear] | None:
         decoder = model.get_decoder()
     except (AttributeError, ValueError):
         return None
-    if not isinstance(head, nn.Linear) or head.bias is not None or decoder is None or decoder is model:
+    if (
+        not isinstance(head, nn.Linear)
+        or head.bias is not None
+        or decoder is None
+        or decoder is model
+    ):
         return None
     return decoder, head
 
@@ -137,17 +150,36 @@ def _embed(model: Any, *parts: Tensor) -> list[Tensor]:
     """
     emb = model.get_input_embeddings()
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    tied = isinstance(head, nn.Linear) and head.weight is emb.weight  # the head's dense gradient absorbs the sparse one
+    tied = (
+        isinstance(head, nn.Linear) and head.weight is emb.weight
+    )  # the head's dense gradient absorbs the sparse one
     flat = torch.cat([p.reshape(-1) for p in parts])  # [sum numel]
-    if tied and type(emb) is nn.Embedding and emb.max_norm is None and emb.weight.requires_grad and torch.is_grad_enabled():
+    if (
+        tied
+        and type(emb) is nn.Embedding
+        and emb.max_norm is None
+        and emb.weight.requires_grad
+        and torch.is_grad_enabled()
+    ):
         vectors = F.embedding(flat, emb.weight, emb.padding_idx, sparse=True)  # [n, D]
     else:
         vectors = emb(flat)
-    return [v.view(*p.shape, -1) for p, v in zip(parts, vectors.split([p.numel() for p in parts]), strict=True)]
+    return [
+        v.view(*p.shape, -1)
+        for p, v in zip(parts, vectors.split([p.numel() for p in parts]), strict=True)
+    ]
 
 
-def _completion_states(net: nn.Module, embedder: nn.Module, input_ids: Tensor, attention_mask: Tensor, T: int, *, hidden: bool,
-                       share_prompt: bool) -> Tensor:
+def _completion_states(
+    net: nn.Module,
+    embedder: nn.Module,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    T: int,
+    *,
+    hidden: bool,
+    share_prompt: bool,
+) -> Tensor:
     """``[N, T, D]`` outputs at the positions that predict the T completion tokens.
 
     ``net`` is the decoder (``hidden=True``: last hidden states) or the whole causal LM
@@ -155,40 +187,77 @@ def _completion_states(net: nn.Module, embedder: nn.Module, input_ids: Tensor, a
     """
     P = input_ids.shape[1] - T
     positions = position_ids(attention_mask)  # [N, P+T]
-    groups = _prompt_groups(input_ids[:, :P], attention_mask[:, :P]) if share_prompt and P >= 1 and T >= 1 else None
+    groups = (
+        _prompt_groups(input_ids[:, :P], attention_mask[:, :P])
+        if share_prompt and P >= 1 and T >= 1
+        else None
+    )
     if groups is not None and not _checkpointing(net):
-        shared = _shared_prefix_states(net, embedder, input_ids, attention_mask, positions, T, groups, hidden=hidden)
+        shared = _shared_prefix_states(
+            net, embedder, input_ids, attention_mask, positions, T, groups, hidden=hidden
+        )
         if shared is not None:
             return shared
     (embeds,) = _embed(embedder, input_ids)
     kw = {} if hidden else {"logits_to_keep": T + 1}
-    out = net(inputs_embeds=embeds, attention_mask=attention_mask, position_ids=positions, use_cache=False, **kw)
+    out = net(
+        inputs_embeds=embeds,
+        attention_mask=attention_mask,
+        position_ids=positions,
+        use_cache=False,
+        **kw,
+    )
     return out.last_hidden_state[:, P - 1 : P + T - 1] if hidden else out.logits[:, :-1]
 
 
-def _shared_prefix_states(net: nn.Module, embedder: nn.Module, input_ids: Tensor, attention_mask: Tensor, positions: Tensor,
-                          T: int, groups: tuple[Tensor, Tensor], *, hidden: bool) -> Tensor | None:
+def _shared_prefix_states(
+    net: nn.Module,
+    embedder: nn.Module,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    positions: Tensor,
+    T: int,
+    groups: tuple[Tensor, Tensor],
+    *,
+    hidden: bool,
+) -> Tensor | None:
     """As ``_completion_states``, each distinct prompt run once; None if the cache is not plain."""
     from transformers.cache_utils import DynamicLayer
 
     P = input_ids.shape[1] - T
     first, inverse = groups  # [U], [N]
-    prompt_embeds, completion_embeds = _embed(embedder, input_ids[first, :P], input_ids[:, P : P + T - 1])
-    out_p = net(inputs_embeds=prompt_embeds, attention_mask=attention_mask[first, :P], position_ids=positions[first, :P],
-                use_cache=True, **({} if hidden else {"logits_to_keep": 1}))
+    prompt_embeds, completion_embeds = _embed(
+        embedder, input_ids[first, :P], input_ids[:, P : P + T - 1]
+    )
+    out_p = net(
+        inputs_embeds=prompt_embeds,
+        attention_mask=attention_mask[first, :P],
+        position_ids=positions[first, :P],
+        use_cache=True,
+        **({} if hidden else {"logits_to_keep": 1}),
+    )
     cache = getattr(out_p, "cache", None) or getattr(out_p, "past_key_values", None)
     layers = getattr(cache, "layers", None)
     if not layers or any(type(layer) is not DynamicLayer for layer in layers):
         return None
-    last = (out_p.last_hidden_state if hidden else out_p.logits)[:, -1:].index_select(0, inverse)  # [N, 1, D] predicts token 0
+    last = (out_p.last_hidden_state if hidden else out_p.logits)[:, -1:].index_select(
+        0, inverse
+    )  # [N, 1, D] predicts token 0
     if T == 1:
         return last
     for layer in layers:  # [U, H, P, d] -> [N, H, P, d]; differentiable copy
         layer.reorder_cache(inverse)
     # the last completion token is never an input: its successor is not scored
-    out_c = net(inputs_embeds=completion_embeds, attention_mask=attention_mask[:, : P + T - 1], position_ids=positions[:, P : P + T - 1],
-                use_cache=True, **{cache_kwarg(net): cache})
-    return torch.cat([last, out_c.last_hidden_state if hidden else out_c.logits], dim=1)  # [N, T, D]
+    out_c = net(
+        inputs_embeds=completion_embeds,
+        attention_mask=attention_mask[:, : P + T - 1],
+        position_ids=positions[:, P : P + T - 1],
+        use_cache=True,
+        **{cache_kwarg(net): cache},
+    )
+    return torch.cat(
+        [last, out_c.last_hidden_state if hidden else out_c.logits], dim=1
+    )  # [N, T, D]
 
 
 def fast_completion_logprobs(
@@ -222,15 +291,21 @@ def fast_completion_logprobs(
     labels = input_ids[:, -T:]  # [N, T]
     split = _split_head(model) if split_head else None
     if split is None:
-        logits = _completion_states(model, model, input_ids, attention_mask, T, hidden=False, share_prompt=share_prompt)  # [N, T, V]
+        logits = _completion_states(
+            model, model, input_ids, attention_mask, T, hidden=False, share_prompt=share_prompt
+        )  # [N, T, V]
         if temperature != 1.0:
             logits = logits / temperature
         return selective_log_softmax(logits, labels, with_entropy=with_entropy)
     decoder, head = split
-    states = _completion_states(decoder, model, input_ids, attention_mask, T, hidden=True, share_prompt=share_prompt)  # [N, T, D]
+    states = _completion_states(
+        decoder, model, input_ids, attention_mask, T, hidden=True, share_prompt=share_prompt
+    )  # [N, T, D]
     real = attention_mask[:, -T:].bool()  # [N, T]
     picked = states[real]  # [M, D]: only real completion tokens reach the head
     logits = head(picked / temperature if temperature != 1.0 else picked)  # [M, V] (bias-free head)
-    logp, ent = selective_log_softmax(logits, labels[real], chunk_rows=256, with_entropy=with_entropy)  # [M]
+    logp, ent = selective_log_softmax(
+        logits, labels[real], chunk_rows=256, with_entropy=with_entropy
+    )  # [M]
     zeros = logp.new_zeros(real.shape)  # [N, T]
     return zeros.masked_scatter(real, logp), zeros.masked_scatter(real, ent)

@@ -35,8 +35,13 @@ def shared_prefill(model: Any, ids: Tensor, mask: Tensor, n: int) -> dict[str, o
 
     Returns ``{}`` (the plain path) for a model whose cache cannot be repeated in place.
     """
-    out = model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1],
-                position_ids=position_ids(mask)[:, :-1], use_cache=True, logits_to_keep=1)
+    out = model(
+        input_ids=ids[:, :-1],
+        attention_mask=mask[:, :-1],
+        position_ids=position_ids(mask)[:, :-1],
+        use_cache=True,
+        logits_to_keep=1,
+    )
     cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
     if cache is None or not hasattr(cache, "batch_repeat_interleave"):
         return {}

@@ -48,7 +48,11 @@ def prepack_available() -> bool:
         return False
     try:
         g = torch.Generator().manual_seed(0)
-        w, b, x = torch.randn(48, 40, generator=g), torch.randn(48, generator=g), torch.randn(2, 3, 40, generator=g)
+        w, b, x = (
+            torch.randn(48, 40, generator=g),
+            torch.randn(48, generator=g),
+            torch.randn(2, 3, 40, generator=g),
+        )
         ok = torch.allclose(_packed_linear(_pack(w, 6), b, x), F.linear(x, w, b), atol=1e-4)
     except (RuntimeError, AttributeError, TypeError) as e:  # op missing or refused in this build
         log.debug("oneDNN prepacking unavailable: %s", e)
@@ -65,8 +69,13 @@ def linear_weight_bytes(model: nn.Module) -> int:
 def worth_prepacking(model: nn.Module) -> bool:
     """A float32 CPU model big enough that streaming its weights is the cost (and oneDNN works)."""
     p = next(model.parameters(), None)
-    return (p is not None and p.device.type == "cpu" and p.dtype == torch.float32
-            and linear_weight_bytes(model) >= MIN_PREPACK_BYTES and prepack_available())
+    return (
+        p is not None
+        and p.device.type == "cpu"
+        and p.dtype == torch.float32
+        and linear_weight_bytes(model) >= MIN_PREPACK_BYTES
+        and prepack_available()
+    )
 
 
 @contextlib.contextmanager
@@ -86,7 +95,11 @@ def prepacked_linears(model: nn.Module, rows: int) -> Iterator[int]:
                 if type(module) is not nn.Linear:
                     continue
                 w: Tensor = module.weight
-                if w.dtype != torch.float32 or w.device.type != "cpu" or "forward" in module.__dict__:
+                if (
+                    w.dtype != torch.float32
+                    or w.device.type != "cpu"
+                    or "forward" in module.__dict__
+                ):
                     continue
                 bias = None if module.bias is None else module.bias.detach()
                 module.forward = functools.partial(_packed_linear, _pack(w, rows), bias)  # type: ignore[method-assign]

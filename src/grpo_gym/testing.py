@@ -20,7 +20,7 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 _CORPUS = [
     "What is 12 + 7? Put the final answer in \\boxed{}. The answer is \\boxed{19}.",
     "Solve for x: 3x - 4 = 11. x = 5. <think>add 4 then divide by 3</think><answer>5</answer>",
-    "Write a JSON object with keys name and age: {\"name\": \"Ada\", \"age\": 36}",
+    'Write a JSON object with keys name and age: {"name": "Ada", "age": 36}',
     "- first point\n- second point\n- third point",
     "Simplify (x+1)^2 - x^2. Expand, factor, derivative d/dx of x^3 is 3x^2. \\frac{1}{2} \\sqrt{2}",
     "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 +-*/=()[]{}<>.,;:!?'\"",
@@ -51,7 +51,9 @@ def build_tiny_tokenizer(vocab_size: int = 400) -> PreTrainedTokenizerFast:
     return fast
 
 
-def build_tiny_model(path: str | Path, *, seed: int = 0, hidden_size: int = 64, layers: int = 2) -> Path:
+def build_tiny_model(
+    path: str | Path, *, seed: int = 0, hidden_size: int = 64, layers: int = 2
+) -> Path:
     """Write a tiny random Llama and its tokenizer to ``path``; return the path."""
     path = Path(path)
     tokenizer = build_tiny_tokenizer()

@@ -38,16 +38,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Use 'grpo-gym eval compare A.json B.json' to compare two JSON reports.",
     )
     add_dataclass_args(p, EvalConfig, skip=("env",))
-    p.add_argument("--env", dest="env", action="append", default=argparse.SUPPRESS, metavar="ID",
-                   help="env id to evaluate (namespace optional); repeat the flag or give a comma list")
+    p.add_argument(
+        "--env",
+        dest="env",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="ID",
+        help="env id to evaluate (namespace optional); repeat the flag or give a comma list",
+    )
     p.set_defaults(func=run)
     cmds = p.add_subparsers(dest="eval_command", required=False, metavar="{compare}")
-    c = cmds.add_parser("compare", help="per-env deltas between two JSON reports, marking those > 2 standard errors",
-                        description="Compare two 'grpo-gym eval --json-out' reports: B - A per env and metric, "
-                        "with stderr sqrt(se_a^2 + se_b^2); '*' marks |delta| > 2 stderr.")
+    c = cmds.add_parser(
+        "compare",
+        help="per-env deltas between two JSON reports, marking those > 2 standard errors",
+        description="Compare two 'grpo-gym eval --json-out' reports: B - A per env and metric, "
+        "with stderr sqrt(se_a^2 + se_b^2); '*' marks |delta| > 2 stderr.",
+    )
     c.add_argument("report_a", type=Path, metavar="A.json")
     c.add_argument("report_b", type=Path, metavar="B.json")
-    c.add_argument("--md-out", dest="compare_md_out", type=Path, help="also write the comparison as Markdown here")
+    c.add_argument(
+        "--md-out",
+        dest="compare_md_out",
+        type=Path,
+        help="also write the comparison as Markdown here",
+    )
     c.set_defaults(func=run_compare)
 
 
@@ -64,10 +78,16 @@ def _check_outputs(cfg: EvalConfig) -> None:
 
     if cfg.plots == "on":
         if cfg.md_out is None:
-            raise ValueError("--plots on: plots are written beside the Markdown report, so pass --md-out FILE too")
+            raise ValueError(
+                "--plots on: plots are written beside the Markdown report, so pass --md-out FILE too"
+            )
         if not plots_available():
             raise ValueError(f"--plots on: {INSTALL_HINT}")
-    for path, flag in ((cfg.json_out, "--json-out"), (cfg.md_out, "--md-out"), (cfg.samples_out, "--samples-out")):
+    for path, flag in (
+        (cfg.json_out, "--json-out"),
+        (cfg.md_out, "--md-out"),
+        (cfg.samples_out, "--samples-out"),
+    ):
         check_output_file(path, flag)
     if cfg.training_metrics is not None and not Path(cfg.training_metrics).is_file():
         raise FileNotFoundError(f"--training-metrics {cfg.training_metrics}: no such file")
@@ -90,7 +110,9 @@ def _plots(report: EvalReport, cfg: EvalConfig, md_path: Path) -> tuple[dict[str
     stem = md_path.with_suffix("")
     images = {"pass@1 per env": plot_pass_rates(report, f"{stem}.pass_rates.png")}
     if cfg.training_metrics:
-        images["training curve"] = plot_training_curve(cfg.training_metrics, f"{stem}.training_curve.png")
+        images["training curve"] = plot_training_curve(
+            cfg.training_metrics, f"{stem}.training_curve.png"
+        )
     return {caption: p.name for caption, p in images.items()}, []
 
 
@@ -120,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
         _err(f"note: {note}")
     env_ids = resolve_env_ids(cfg.env, cfg.suite)
     _check_outputs(cfg)
-    model, tokenizer = load_policy(cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype)
+    model, tokenizer = load_policy(
+        cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype
+    )
     engine = make_engine(model, tokenizer, cfg.sampling)
     report = evaluate(engine, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
     print(results_table(report))

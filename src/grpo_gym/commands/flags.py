@@ -69,6 +69,7 @@ def _converter(tp: Any) -> tuple[Any, list[Any] | None]:
         return _bool, None
     if tp in (int, float, str):
         if optional:
+
             def parse_opt(text: str, _tp: Any = tp) -> Any:
                 return None if text.lower() in ("none", "null", "") else _tp(text)
 
@@ -80,7 +81,13 @@ def _converter(tp: Any) -> tuple[Any, list[Any] | None]:
 class _ExtendAction(argparse.Action):
     """Repeated flags of a sequence field accumulate: ``--env A --env B,C`` -> (A, B, C)."""
 
-    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        ns: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         previous = getattr(ns, self.dest, None)
         merged = (*previous, *values) if isinstance(previous, (tuple, list)) else tuple(values)
         setattr(ns, self.dest, type(values)(merged) if isinstance(values, list) else merged)
@@ -89,11 +96,16 @@ class _ExtendAction(argparse.Action):
 def _nested(cls: type) -> dict[str, type]:
     """Fields of ``cls`` that are dataclasses themselves: name -> their class."""
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)
-            if isinstance(hints[f.name], type) and dataclasses.is_dataclass(hints[f.name])}
+    return {
+        f.name: hints[f.name]
+        for f in dataclasses.fields(cls)
+        if isinstance(hints[f.name], type) and dataclasses.is_dataclass(hints[f.name])
+    }
 
 
-def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()) -> None:
+def add_dataclass_args(
+    parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()
+) -> None:
     """Add one ``--flag`` per field of dataclass ``cls`` to ``parser`` (defaults suppressed)."""
     hints = typing.get_type_hints(cls)
     group = parser.add_argument_group(cls.__name__)
@@ -105,8 +117,12 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls: type, *, skip: tupl
             add_dataclass_args(parser, nested[f.name], skip=skip)
             continue
         conv, choices = _converter(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (
+                f.default_factory() if f.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
+            )
         )
         help_text = f.metadata.get("help", "")
         shown = ",".join(map(str, default)) if isinstance(default, (tuple, list)) else default
@@ -134,9 +150,16 @@ def dataclass_from_args(cls: type[T], ns: argparse.Namespace, base: T | None = N
     for name, sub in _nested(cls).items():
         inner = {f.name for f in dataclasses.fields(sub)} & set(vars(ns))
         if inner:
-            given[name] = dataclass_from_args(sub, ns, getattr(base, name) if base is not None else None)
-    given.update({f.name: getattr(ns, f.name) for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-                  if f.name not in given and hasattr(ns, f.name)})
+            given[name] = dataclass_from_args(
+                sub, ns, getattr(base, name) if base is not None else None
+            )
+    given.update(
+        {
+            f.name: getattr(ns, f.name)
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.name not in given and hasattr(ns, f.name)
+        }
+    )
     if base is not None:
         return dataclasses.replace(base, **given)  # type: ignore[type-var]
     return cls(**given)
@@ -162,9 +185,13 @@ def load_config_file(path: Path, flag: str = "--config") -> dict[str, Any]:
     except Exception as exc:  # each parser has its own error type; all mean the same to the user
         kind = {".yaml": "YAML", ".yml": "YAML", ".toml": "TOML"}.get(suffix, "JSON")
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{flag} {path}: not valid {kind} ({first}); use .json, .yaml/.yml or .toml") from None
+        raise ValueError(
+            f"{flag} {path}: not valid {kind} ({first}); use .json, .yaml/.yml or .toml"
+        ) from None
     if not isinstance(data, dict):
-        raise ValueError(f"{flag} {path}: expected a mapping of setting names to values, got {type(data).__name__}")
+        raise ValueError(
+            f"{flag} {path}: expected a mapping of setting names to values, got {type(data).__name__}"
+        )
     return data
 
 
@@ -178,5 +205,7 @@ def check_output_file(path: str | Path | None, flag: str) -> None:
     for parent in p.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise ValueError(f"{flag} {p}: {parent} is a file, not a folder; choose another path")
+                raise ValueError(
+                    f"{flag} {p}: {parent} is a file, not a folder; choose another path"
+                )
             return

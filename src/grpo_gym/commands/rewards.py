@@ -23,20 +23,49 @@ from .flags import check_output_file
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rewards", help="audit a math reward against math-verify",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "rewards",
+        help="audit a math reward against math-verify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cmds = p.add_subparsers(dest="rewards_command", metavar="ACTION", required=True)
-    a = cmds.add_parser("audit", help="score replies with ours and math-verify; list disagreements both ways",
-                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    a.add_argument("--env", required=True, help="the env whose gold answers are audited (its test split)")
+    a = cmds.add_parser(
+        "audit",
+        help="score replies with ours and math-verify; list disagreements both ways",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a.add_argument(
+        "--env", required=True, help="the env whose gold answers are audited (its test split)"
+    )
     src = a.add_mutually_exclusive_group(required=True)
     src.add_argument("--replies", type=Path, help="JSONL of replies (see above)")
-    src.add_argument("--model", help="sample replies from this model instead ('smollm2-135m', a folder, ...)")
-    a.add_argument("--problems", type=int, default=50, help="test problems to sample with --model (default: 50)")
+    src.add_argument(
+        "--model", help="sample replies from this model instead ('smollm2-135m', a folder, ...)"
+    )
+    a.add_argument(
+        "--problems",
+        type=int,
+        default=50,
+        help="test problems to sample with --model (default: 50)",
+    )
     a.add_argument("--n", type=int, default=4, help="replies per problem with --model (default: 4)")
-    a.add_argument("--temperature", type=float, default=1.0, help="sampling temperature with --model (default: 1)")
-    a.add_argument("--max-new-tokens", type=int, default=256, help="tokens per reply with --model (default: 256)")
-    a.add_argument("--show", type=int, default=10, help="disagreements printed per direction (default: 10)")
+    a.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="sampling temperature with --model (default: 1)",
+    )
+    a.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=256,
+        help="tokens per reply with --model (default: 256)",
+    )
+    a.add_argument(
+        "--show", type=int, default=10, help="disagreements printed per direction (default: 10)"
+    )
     a.add_argument("--json-out", help="write the whole report (every disagreement) as JSON here")
     a.set_defaults(func=run_audit)
 
@@ -45,7 +74,9 @@ def _gold(env: Any, seed: int) -> str:
     _, info = env.reset(seed=seed, options={"split": "test"})
     answer = info["task"].answer
     if answer is None:
-        raise ValueError("this env's tasks have no gold answer: audit checks math answers (e.g. --env grpo_gym/GSM8K-v0)")
+        raise ValueError(
+            "this env's tasks have no gold answer: audit checks math answers (e.g. --env grpo_gym/GSM8K-v0)"
+        )
     return str(answer)
 
 
@@ -62,9 +93,15 @@ def _records_from_file(path: Path, env: Any) -> list[Any]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
-        replies = (row.get("replies") or ([row["reply"]] if "reply" in row else None)) if isinstance(row, dict) else None
+        replies = (
+            (row.get("replies") or ([row["reply"]] if "reply" in row else None))
+            if isinstance(row, dict)
+            else None
+        )
         if not replies or not ("gold" in row or "seed" in row):
-            raise ValueError(f"{path}:{lineno}: need 'reply' (or 'replies') and 'gold' (or the env 'seed')")
+            raise ValueError(
+                f"{path}:{lineno}: need 'reply' (or 'replies') and 'gold' (or the env 'seed')"
+            )
         gold = str(row["gold"]) if "gold" in row else _gold(env, int(row["seed"]))
         records += [AuditRecord(str(row.get("prompt", "")), str(r), gold) for r in replies]
     return records
@@ -78,15 +115,26 @@ def _records_from_model(args: argparse.Namespace, env_id: str, env: Any) -> list
     from grpo_gym.rewards.audit import AuditRecord
 
     model, tokenizer = load_policy(args.model)
-    engine = make_engine(model, tokenizer, SamplingConfig(temperature=args.temperature, max_new_tokens=args.max_new_tokens))
-    report = evaluate(engine, [env_id], problems=args.problems, n=args.n if args.temperature > 0 else 1)
-    return [AuditRecord(s.prompt, s.replies[-1] if s.replies else "", _gold(env, s.seed)) for s in report.samples]
+    engine = make_engine(
+        model,
+        tokenizer,
+        SamplingConfig(temperature=args.temperature, max_new_tokens=args.max_new_tokens),
+    )
+    report = evaluate(
+        engine, [env_id], problems=args.problems, n=args.n if args.temperature > 0 else 1
+    )
+    return [
+        AuditRecord(s.prompt, s.replies[-1] if s.replies else "", _gold(env, s.seed))
+        for s in report.samples
+    ]
 
 
 def _line(d: Any) -> str:
-    return (f"  #{d.index}: ours {d.ours_extracted!r} ({d.ours_reason or 'correct'}) | "
-            f"reference {d.reference_extracted!r}{' error ' + d.reference_error if d.reference_error else ''}"
-            f" | gold {d.record.gold!r} | reply ...{d.record.reply[-120:]!r}")
+    return (
+        f"  #{d.index}: ours {d.ours_extracted!r} ({d.ours_reason or 'correct'}) | "
+        f"reference {d.reference_extracted!r}{' error ' + d.reference_error if d.reference_error else ''}"
+        f" | gold {d.record.gold!r} | reply ...{d.record.reply[-120:]!r}"
+    )
 
 
 def run_audit(args: argparse.Namespace) -> int:
@@ -100,15 +148,25 @@ def run_audit(args: argparse.Namespace) -> int:
         raise ValueError("--problems and --n must be >= 1")
     env_id = resolve_id(args.env)
     env = gym.make(env_id).unwrapped
-    records = _records_from_file(args.replies, env) if args.replies else _records_from_model(args, env_id, env)
+    records = (
+        _records_from_file(args.replies, env)
+        if args.replies
+        else _records_from_model(args, env_id, env)
+    )
     report = audit(records)
     print(f"{report.total} replies to {env_id}: ours correct {report.ours_correct}", end="")
     if report.reference_name is None:
-        print("; math-verify is not installed (pip install math-verify), so there is nothing to compare")
+        print(
+            "; math-verify is not installed (pip install math-verify), so there is nothing to compare"
+        )
     else:
-        print(f", {report.reference_name} correct {report.reference_correct}, agreement {report.agreement:.1%}")
-        for title, items in (("ours only (we said correct, the reference said wrong)", report.ours_only),
-                             ("reference only (the reference said correct, we said wrong)", report.reference_only)):
+        print(
+            f", {report.reference_name} correct {report.reference_correct}, agreement {report.agreement:.1%}"
+        )
+        for title, items in (
+            ("ours only (we said correct, the reference said wrong)", report.ours_only),
+            ("reference only (the reference said correct, we said wrong)", report.reference_only),
+        ):
             print(f"{title}: {len(items)}")
             for d in items[: args.show]:
                 print(_line(d))

@@ -20,9 +20,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Every GRPOConfig field is a flag; --preset or --config give the base, flags override it.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--preset", choices=sorted(PRESETS), help="a named base config (demo: the README's 10-minute CPU run)")
-    p.add_argument("--config", type=Path, help="a JSON, YAML (.yaml/.yml) or TOML (.toml) file of GRPOConfig fields "
-                   "(e.g. a run's grpo_config.json); flags given too override its values")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a named base config (demo: the README's 10-minute CPU run)",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="a JSON, YAML (.yaml/.yml) or TOML (.toml) file of GRPOConfig fields "
+        "(e.g. a run's grpo_config.json); flags given too override its values",
+    )
     add_dataclass_args(p, GRPOConfig)
     p.set_defaults(func=run)
 
@@ -33,8 +41,15 @@ def config_from_args(args: argparse.Namespace) -> GRPOConfig:
         base.update(PRESETS[args.preset])
     if getattr(args, "config", None):
         base.update(load_config_file(args.config))
-    elif getattr(args, "resume", False):  # continue a run with its own settings; flags still override
-        saved = Path(getattr(args, "output_dir", None) or base.get("output_dir") or GRPOConfig.output_dir) / CONFIG_FILE
+    elif getattr(
+        args, "resume", False
+    ):  # continue a run with its own settings; flags still override
+        saved = (
+            Path(
+                getattr(args, "output_dir", None) or base.get("output_dir") or GRPOConfig.output_dir
+            )
+            / CONFIG_FILE
+        )
         if saved.is_file():
             base = json.loads(saved.read_text())
     return dataclass_from_args(GRPOConfig, args, GRPOConfig.from_dict(base))
