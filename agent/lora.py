@@ -24,29 +24,30 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .fieldhelp import help_text
+
 LORA_EXTRA_HINT = "LoRA needs peft: pip install 'grpo-gym[lora]' (or pip install peft)"
 ADAPTER_CONFIG = "adapter_config.json"
-
-
-def _h(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 @dataclass(frozen=True)
 class LoraSettings:
     """LoRA hyper-parameters (``lora_r = 0`` means full fine-tuning, no adapters)."""
 
-    lora_r: int = field(default=0, metadata=_h("LoRA rank; 0 = train all weights (no LoRA)"))
+    lora_r: int = field(default=0, metadata=help_text("LoRA rank; 0 = train all weights (no LoRA)"))
     lora_alpha: float = field(
-        default=32.0, metadata=_h("LoRA scaling numerator (the update is scaled by alpha / r)")
+        default=32.0,
+        metadata=help_text("LoRA scaling numerator (the update is scaled by alpha / r)"),
     )
     lora_dropout: float = field(
         default=0.0,
-        metadata=_h("dropout on the LoRA input (0 keeps policy and reference ratios exact)"),
+        metadata=help_text("dropout on the LoRA input (0 keeps policy and reference ratios exact)"),
     )
     lora_target_modules: tuple[str, ...] = field(
         default=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
-        metadata=_h("names of the linear layers that get adapters, comma-separated, or all-linear"),
+        metadata=help_text(
+            "names of the linear layers that get adapters, comma-separated, or all-linear"
+        ),
     )
 
     def __post_init__(self) -> None:

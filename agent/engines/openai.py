@@ -26,35 +26,43 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from ..fieldhelp import help_text
 from ..sampling import Conversation, SamplingConfig
 
 RETRY_STATUS = frozenset({408, 409, 429})  # and every 5xx
-
-
-def _h(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 @dataclass(frozen=True)
 class OpenAIConfig:
     """Where the served model is and how to talk to it (the ``grpo-gym eval --engine openai`` flags)."""
 
-    base_url: str = field(metadata=_h("OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1"))
-    model: str = field(metadata=_h("the served model's name, as the server's /models lists it"))
-    api_key: str = field(default="", metadata=_h("bearer token ('' = $OPENAI_API_KEY, or none)"))
-    concurrency: int = field(default=8, metadata=_h("requests in flight at once"))
+    base_url: str = field(
+        metadata=help_text("OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
+    )
+    model: str = field(
+        metadata=help_text("the served model's name, as the server's /models lists it")
+    )
+    api_key: str = field(
+        default="", metadata=help_text("bearer token ('' = $OPENAI_API_KEY, or none)")
+    )
+    concurrency: int = field(default=8, metadata=help_text("requests in flight at once"))
     max_retries: int = field(
         default=3,
-        metadata=_h("retries of a failed request (connection error, timeout, 408/409/429, 5xx)"),
+        metadata=help_text(
+            "retries of a failed request (connection error, timeout, 408/409/429, 5xx)"
+        ),
     )
     backoff_s: float = field(
-        default=0.5, metadata=_h("wait before the first retry; doubled for each further retry")
+        default=0.5,
+        metadata=help_text("wait before the first retry; doubled for each further retry"),
     )
-    max_backoff_s: float = field(default=30.0, metadata=_h("longest wait between retries"))
-    timeout_s: float = field(default=120.0, metadata=_h("seconds one request may take"))
+    max_backoff_s: float = field(default=30.0, metadata=help_text("longest wait between retries"))
+    timeout_s: float = field(default=120.0, metadata=help_text("seconds one request may take"))
     seed: int | None = field(
         default=None,
-        metadata=_h("per-request seed (seed + sample index); None = the server's own sampling"),
+        metadata=help_text(
+            "per-request seed (seed + sample index); None = the server's own sampling"
+        ),
     )
 
     def __post_init__(self) -> None:

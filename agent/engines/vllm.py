@@ -35,6 +35,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..fieldhelp import help_text
 from ..sampling import Conversation, Generation, SamplingConfig
 
 VLLM_INSTALL_HINT = (
@@ -43,41 +44,38 @@ VLLM_INSTALL_HINT = (
 )
 
 
-def _h(text: str) -> dict[str, str]:
-    return {"help": text}
-
-
 @dataclass(frozen=True)
 class VLLMSettings:
     """How the colocated vLLM engine runs (the ``--vllm-*`` settings)."""
 
     vllm_dtype: str = field(
         default="bfloat16",
-        metadata=_h(
+        metadata=help_text(
             "engine weights/activations: bfloat16 (fast) or float32 (matches fp32 policies closely)"
         ),
     )
     vllm_gpu_memory_utilization: float = field(
         default=0.3,
-        metadata=_h(
+        metadata=help_text(
             "CUDA: fraction of the device's memory vLLM may take (weights + KV cache); the rest is the trainer's"
         ),
     )
-    vllm_kv_cache_gib: float = field(default=1.0, metadata=_h("CPU: KV cache size in GiB"))
+    vllm_kv_cache_gib: float = field(default=1.0, metadata=help_text("CPU: KV cache size in GiB"))
     vllm_sleep: bool = field(
         default=True,
-        metadata=_h(
+        metadata=help_text(
             "CUDA: free the KV cache and offload weights during the update (vLLM sleep mode)"
         ),
     )
     vllm_compile: bool = field(
         default=False,
-        metadata=_h(
+        metadata=help_text(
             "let vLLM compile the model and capture graphs (slower start, faster decoding); off = eager"
         ),
     )
     vllm_max_model_len: int = field(
-        default=0, metadata=_h("longest prompt + reply in tokens (0 = the model's own limit)")
+        default=0,
+        metadata=help_text("longest prompt + reply in tokens (0 = the model's own limit)"),
     )
 
     def __post_init__(self) -> None:
