@@ -137,8 +137,8 @@ class GRPOConfig:
             raise ValueError(f"env_kwargs is not valid JSON ({exc}): e.g. '{{\"digits\": 1}}'") from None
         if not isinstance(data, dict):
             raise ValueError("env_kwargs must be a JSON object")
-        keyed = {k: _matching_env(k, self.env) for k in data}
-        if data and all(keyed.values()):  # {"ENV_ID": {...}}, ids full or without the namespace
+        keyed = {k: env for k in data if (env := _matching_env(k, self.env)) is not None}
+        if data and len(keyed) == len(data):  # {"ENV_ID": {...}}, ids full or without the namespace
             if not all(isinstance(v, dict) for v in data.values()):
                 raise ValueError("per-env env_kwargs must map each env id to a JSON object")
             return {keyed[k]: v for k, v in data.items()}

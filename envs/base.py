@@ -100,7 +100,7 @@ class TextEnv(gym.Env[str, str]):
     scores 0 with ``info["error"]`` set, so one broken reward never stops a run.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {
+    metadata: ClassVar[dict[str, Any]] = {  # type: ignore[misc]  # gymnasium declares it per instance
         "render_modes": ["ansi"],
         "render_fps": 1,
     }  # fps: keeps check_env quiet
@@ -215,7 +215,7 @@ class TextEnv(gym.Env[str, str]):
             raise ValueError(
                 f"{type(self).__name__}: unknown settings {unknown}; valid: {sorted(names)}"
             )
-        self.config = dataclasses.replace(self.config, **settings)
+        self.config = dataclasses.replace(self.config, **settings)  # type: ignore[type-var]
 
     def set_difficulty(self, level: int) -> None:
         """Apply preset ``difficulty_levels[level]`` (0 = easiest); applies from the next reset."""

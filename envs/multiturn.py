@@ -70,9 +70,10 @@ class MultiTurnMath(TextEnv):
             raise ValueError(f"inner env {inner!r} must be a single-turn grpo_gym TextEnv")
         self.inner = inner_env
         self.max_turns, self.decay = int(max_turns), float(decay)
-        self.max_reward = inner_env.max_reward
-        self.test_fraction = inner_env.test_fraction
-        self.difficulty_levels = inner_env.difficulty_levels
+        # per instance: the wrapper's maximum, split and levels are its inner env's
+        self.max_reward = inner_env.max_reward  # type: ignore[misc]
+        self.test_fraction = inner_env.test_fraction  # type: ignore[misc]
+        self.difficulty_levels = inner_env.difficulty_levels  # type: ignore[misc]
 
     # difficulty settings are the inner env's
     @property

@@ -124,6 +124,7 @@ def as_union(e: Any) -> tuple[Any, Any] | None:
     if not isinstance(e, sympy.FiniteSet) or len(e.args) < 2:
         return None
     found = [as_interval(r) for r in e.args]
-    if any(f is None for f in found) or len({f[0] for f in found if f}) != 1:
+    pairs = [f for f in found if f is not None]
+    if len(pairs) != len(found) or len({f[0] for f in pairs}) != 1:
         return None
-    return found[0][0], sympy.Union(*[f[1] for f in found if f])
+    return pairs[0][0], sympy.Union(*[f[1] for f in pairs])

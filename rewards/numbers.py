@@ -207,9 +207,9 @@ def _unsigned(text: str) -> Num | None:
         return Num(Fraction(int(m.group(1)), den)) if den else None
     m = _FRAC_RE.match(text)
     if m:
-        num = int(m.group(1) or m.group(2))
+        numerator = int(m.group(1) or m.group(2))
         den = int(m.group(3) or m.group(4))
-        return Num(Fraction(num, den)) if den else None
+        return Num(Fraction(numerator, den)) if den else None
     m = _MIXED_RE.match(text)
     if m:
         frac = _unsigned(m.group(2))
