@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency
+from grpo_gym.rewards.keywords import ForbiddenWords, IncludeKeywords, KeywordFrequency, Relation
 from grpo_gym.rewards.layout import (
     AllLowercase,
     AllUppercase,
@@ -213,7 +213,7 @@ def _constraint(fam: Family, rng: np.random.Generator, plan: Plan) -> tuple[Rewa
         return IncludeKeywords(kws), rep(plan, keywords=kws)
     if fam == "keyword_frequency":
         kw = pick(rng, [k for k in KEYWORDS if k not in plan.keywords])
-        relation = pick(rng, ("at_least", "at_most", "exactly"))
+        relation: Relation = pick(rng, ("at_least", "at_most", "exactly"))
         n = int(rng.integers(2, 5)) if relation == "at_least" else int(rng.integers(1, 4))
         uses = 1 if relation == "at_most" else n
         return KeywordFrequency(kw, n, relation), rep(plan, repeat=(kw, uses))
