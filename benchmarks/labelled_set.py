@@ -63,11 +63,12 @@ def _grouped(n: int) -> str:
 
 
 def _digit_changed(gold: str) -> str | None:
-    """The gold with its last digit changed (+1 mod 10), or None if it has no digit."""
-    m = list(re.finditer(r"\d", gold))
+    """The gold with its first digit changed (+1 mod 10), or None if it has no digit (the first:
+    a last digit may be a unit's exponent, ``15\\mbox{ cm}^2``, which changes no value)."""
+    m = re.search(r"\d", gold)
     if not m:
         return None
-    i = m[-1].start()
+    i = m.start()
     return gold[:i] + str((int(gold[i]) + 1) % 10) + gold[i + 1 :]
 
 
@@ -139,8 +140,8 @@ def rows_for(source: str, ident: str, gold: str) -> list[dict[str, object]]:
             if words:
                 add(f"The final answer is {words}.", True, "number_words")
             add(rf"\boxed{{{n + 1}}}", False, "plus_one")
-            add(rf"\boxed{{{n * 10}}}", False, "times_ten")
             if n:
+                add(rf"\boxed{{{n * 10}}}", False, "times_ten")
                 add(rf"\boxed{{{-n}}}", False, "sign")
         else:
             if _terminating(value):

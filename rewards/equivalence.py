@@ -3,12 +3,8 @@
 Rules, most specific first:
 
 - Text answers (words, choice letters, clock times) compare as normalised strings.
-- Numbers compare exactly (``simplify(a - b) == 0``, or an exact minimal-polynomial proof
-  for algebraic numbers sympy's simplify cannot reduce). A numeric evaluation is only used
-  to reject quickly, never as the only evidence for equality. A whole side written as a
-  decimal follows the precision policy (:mod:`.precision`): it matches an irrational or
-  recurring value only as its correct rounding to the digits it states. Decimals inside a
-  larger expression (``0.5x``) are exact values.
+- Numbers and expressions: exact proofs, and the precision policy for decimals
+  (:mod:`.expr_equal`, :mod:`.precision`).
 - Sets are order-insensitive (``x = 2 or x = -3`` vs ``\\{-3, 2\\}``), tuples ordered,
   intervals compare ends and open/closed flags, matrices element-wise.
 - Equations: ``x = 3`` matches ``3`` when the left side only names a quantity (``k``,
@@ -21,8 +17,6 @@ Rules, most specific first:
 from __future__ import annotations
 
 import contextlib
-import random
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -31,11 +25,11 @@ from sympy import Expr
 from sympy.core.relational import Relational
 from sympy.matrices import MatrixBase
 
+from .expr_equal import ExprEquality, has_float, written_decimals
 from .intervals import as_interval, as_union, is_name
 from .math_config import MathVerifyConfig
 from .mathparse import MathParseError, ParsedAnswer, parse_answer
-from .numbers import decimal_equal, parse_number, values_close
-from .precision import Stated, rounding_matches
+from .precision import Stated
 
 __all__ = ["answers_equal", "check_pair", "sym_equal"]
 
@@ -81,20 +75,8 @@ def answers_equal(g: ParsedAnswer, p: ParsedAnswer, config: MathVerifyConfig) ->
             g_alts.append(g.expr / 100)
         if p.percent and isinstance(p.expr, Expr):
             p_alts.append(p.expr / 100)
-    comparer = _Comparer(config, _written_decimals(g, p))
+    comparer = _Comparer(config, written_decimals(g, p))
     return any(comparer.equal(a, b) for a in g_alts for b in p_alts)
-
-
-def _written_decimals(*answers: ParsedAnswer) -> dict[Fraction, Stated]:
-    """The stated precision of each answer that is one written decimal, by its value (a
-    parsed Float has lost trailing zeros: ``0.8660`` states 4 places, its Float says 3)."""
-    out: dict[Fraction, Stated] = {}
-    for ans in answers:
-        num = parse_number(ans.text)
-        if num is not None and num.stated is not None:
-            out[num.value] = num.stated
-            out[num.value / 100] = num.stated.scaled(2)  # the same decimal read as a percentage
-    return out
 
 
 def sym_equal(a: Any, b: Any, config: MathVerifyConfig | None = None) -> bool:
@@ -102,47 +84,7 @@ def sym_equal(a: Any, b: Any, config: MathVerifyConfig | None = None) -> bool:
     return _Comparer(config or MathVerifyConfig(workers=1)).equal(a, b)
 
 
-def _has_float(e: Any) -> bool:
-    return isinstance(e, sympy.Basic) and bool(e.atoms(sympy.Float))
-
-
-_MAX_DECIMAL_EXPONENT = 1000
-
-
-class _HugeDecimal(Exception):
-    """A Float too large or too small to turn into an exact fraction cheaply."""
-
-
-def _float_decimal(f: sympy.Float) -> tuple[Fraction, Stated]:
-    """The decimal a parsed Float was written as, and the precision it states.
-
-    Floats here come from answer text (at least 15 digits of precision), so their shortest
-    string is the written decimal (trailing zeros are not kept: ``2.50`` reads as ``2.5``).
-    Raises _HugeDecimal beyond 10^±1000 (``1.5^{10^8}``): such a decimal equals no exact answer
-    this verifier builds.
-    """
-    text = str(f)
-    exp = int(text.partition("e")[2] or 0)
-    if abs(exp) > _MAX_DECIMAL_EXPONENT:
-        raise _HugeDecimal(text)
-    d = Decimal(text).normalize()
-    _, digits, places = d.as_tuple()
-    assert isinstance(places, int)
-    return Fraction(d), Stated(places=-places, significant=len(digits))
-
-
-def _exact_decimals(e: Any) -> Any:
-    """``e`` with every Float replaced by the exact rational it was written as."""
-    floats = e.atoms(sympy.Float)
-    return e.xreplace({f: sympy.Rational(*_float_decimal(f)[0].as_integer_ratio()) for f in floats})
-
-
-def _to_fraction(x: Any) -> Fraction:
-    r = sympy.Rational(x)
-    return Fraction(int(r.p), int(r.q))
-
-
-class _Comparer:
+class _Comparer(ExprEquality):
     def __init__(
         self, config: MathVerifyConfig, written: dict[Fraction, Stated] | None = None
     ) -> None:
@@ -257,7 +199,7 @@ class _Comparer:
         return False
 
     def _same_numeric_set(self, a: sympy.Set, b: sympy.Set) -> bool:
-        if a.free_symbols or b.free_symbols or _has_float(a) or _has_float(b):
+        if a.free_symbols or b.free_symbols or has_float(a) or has_float(b):
             return False
         try:
             return bool(sympy.SymmetricDifference(a, b).simplify() == sympy.S.EmptySet) or bool(
@@ -340,7 +282,7 @@ class _Comparer:
         found = as_interval(r)
         if found is not None:
             return found
-        syms: set[Any] = getattr(r, "free_symbols", set())
+        syms = getattr(r, "free_symbols", set())
         if len(syms) == 1:
             try:
                 return next(iter(syms)), r.as_set()
@@ -383,122 +325,3 @@ class _Comparer:
         if ratio.free_symbols or not ratio.is_number or ratio == 0 or not ratio.is_finite:
             return False
         return bool(ratio.is_positive) if positive else bool(ratio.is_nonzero)
-
-    # ---------------------------------------------------------------- expressions
-    def _expr(self, a: Expr, b: Expr) -> bool:
-        try:
-            return self._expr_exact(a, b)
-        except _HugeDecimal:
-            return False
-
-    def _expr_exact(self, a: Expr, b: Expr) -> bool:
-        if _has_float(a) or _has_float(b):
-            if self._opt_in_tolerance(a, b):
-                return True
-            rounded = self._rounded_decimal(a, b)
-            if rounded is not None:
-                return rounded
-            a, b = _exact_decimals(a), _exact_decimals(b)
-        if not a.free_symbols and not b.free_symbols and a.is_Rational and b.is_Rational:
-            return a == b
-        if self._numerically_different(a, b):
-            return False
-        return self._exactly_zero(a - b)
-
-    def _opt_in_tolerance(self, a: Expr, b: Expr) -> bool:
-        """Rule 3 of the precision policy: ``rel_tol`` / ``float_rounding``, when set."""
-        if not self.cfg.rel_tol and self.cfg.float_rounding is None:
-            return False
-        if not a.free_symbols and not b.free_symbols:
-            return self._close(a, b)
-        return self._numeric_everywhere(a, b)
-
-    def _rounded_decimal(self, a: Expr, b: Expr) -> bool | None:
-        """Rules 1-2 of the precision policy when a whole side is one decimal; None otherwise."""
-        if isinstance(b, sympy.Float):
-            a, b = b, a
-        if not isinstance(a, sympy.Float) or b.free_symbols or not b.is_number:
-            return None
-        dec, stated = _float_decimal(a)
-        stated = self.written.get(dec, stated)
-        min_sig = self.cfg.min_significant_digits
-        if isinstance(b, sympy.Float):
-            b_dec, b_stated = _float_decimal(b)
-            b_stated = self.written.get(b_dec, b_stated)
-            return decimal_equal(dec, stated, b_dec, b_stated, min_sig)
-        if isinstance(b, sympy.Rational):
-            return decimal_equal(dec, stated, _to_fraction(b), None, min_sig)
-        if _has_float(b) or stated.significant < min_sig or stated.places > 300:
-            return None if _has_float(b) else False
-        try:  # an irrational value, to enough digits to round it at the stated place
-            digits = stated.places + max(len(str(abs(int(dec)))), 1) + 20
-            value = sympy.N(b, digits)
-            if not (value.is_real and value.is_finite):
-                return False
-            return rounding_matches(_to_fraction(value), dec, stated, min_sig)
-        except Exception:
-            return False
-
-    def _close(self, a: Expr, b: Expr) -> bool:
-        try:
-            va, vb = sympy.N(a, 30), sympy.N(b, 30)
-            ra, ia = va.as_real_imag()
-            rb, ib = vb.as_real_imag()
-            return all(
-                x.is_number
-                and y.is_number
-                and x.is_finite
-                and y.is_finite
-                and values_close(
-                    _to_fraction(x), _to_fraction(y), self.cfg.rel_tol, self.cfg.float_rounding
-                )
-                for x, y in ((ra, rb), (ia, ib))
-            )
-        except Exception:
-            return False
-
-    def _numerically_different(self, a: Expr, b: Expr) -> bool:
-        """Cheap rejection: values at a few random points clearly differ."""
-        syms = sorted(a.free_symbols | b.free_symbols, key=str)
-        rng = random.Random(0)
-        for _ in range(2 if syms else 1):
-            # bounded-precision points: (x+1)^{2000} at a rational point is a huge exact number
-            point = {s: sympy.Float(rng.randint(11, 97) / rng.randint(7, 31), 30) for s in syms}
-            try:
-                da = sympy.N(a.xreplace(point), 20)
-                db = sympy.N(b.xreplace(point), 20)
-                if not (da.is_number and db.is_number and da.is_finite and db.is_finite):
-                    return False
-                diff = abs(da - db)
-                scale = max(abs(da), abs(db), 1)
-                if diff > scale * sympy.Float("1e-9"):
-                    return True
-            except Exception:
-                return False
-        return False
-
-    @staticmethod
-    def _exactly_zero(d: Expr) -> bool:
-        if d == 0:
-            return True
-        try:
-            if sympy.simplify(d) == 0:
-                return True
-            if sympy.expand(sympy.trigsimp(d)) == 0:
-                return True
-            if not d.free_symbols and d.is_algebraic:
-                x = sympy.Dummy("x")
-                return sympy.minimal_polynomial(d, x) == x
-        except Exception:
-            return False
-        return False
-
-    def _numeric_everywhere(self, a: Expr, b: Expr) -> bool:
-        """A decimal side with variables: equal as numbers at several points (tolerance)."""
-        syms = sorted(a.free_symbols | b.free_symbols, key=str)
-        rng = random.Random(1)
-        for _ in range(4):
-            point = {s: sympy.Rational(rng.randint(11, 97), rng.randint(7, 31)) for s in syms}
-            if not self._close(a.xreplace(point), b.xreplace(point)):
-                return False
-        return True

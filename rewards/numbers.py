@@ -136,6 +136,7 @@ _THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?$")
 _SPACE_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?$")
 # 1.000.000 and 1'000'000: two or more groups (a single "1.000" is a decimal)
 _DOT_THOUSANDS_RE = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3}){2,}$|^[1-9]\d{0,2}(?:['’]\d{3})+$")
+_BASE_RE = re.compile(r"^([0-9A-Za-z]{1,40})_\{?\s*(\d{1,2})\s*\}?$")  # 1011_2, 4210_{5}
 _REPEATING_RE = re.compile(
     r"^(\d*)\.(\d*)(?:\\overline|\\dot)\s*(?:\{\s*(\d+)\s*\}|(\d))$|^(\d*)\.(\d*)\((\d+)\)$"
 )
@@ -219,6 +220,12 @@ def _unsigned(text: str) -> Num | None:
     if m and not _THOUSANDS_RE.match(text):  # "2,74" / "0,111": decimal comma
         mant = text.replace(",", ".")
         return Num(Fraction(mant), decimal=True, stated=stated_precision(mant))
+    m = _BASE_RE.match(text)
+    if m and 2 <= int(m.group(2)) <= 36:  # 52_8: digits in base 8
+        try:
+            return Num(Fraction(int(m.group(1), int(m.group(2)))))
+        except ValueError:  # a digit too large for the base
+            return None
     return _repeating(text)
 
 

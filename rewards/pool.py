@@ -8,7 +8,8 @@ the caller gets :class:`CheckTimeout`.
 - Workers are fresh interpreters (the *spawn* start method, launched with ``subprocess`` so
   the parent's ``__main__`` is never re-imported); each imports sympy and the parsers once.
 - Works from any thread: no signals, only sockets and ``poll``.
-- Started on first use (one worker for the call, the rest of the pool in the background),
+- Started on first use (one worker for the call, the rest of the pool and one spare worker
+  in the background; the spare replaces a killed worker at once),
   killed at interpreter exit, and fork-safe: a forked child
   forgets the parent's workers and starts its own when it needs them.
 - Workers die with the parent (PR_SET_PDEATHSIG) and have a memory cap
@@ -118,6 +119,8 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._closed = False
         self._pid = os.getpid()
+        self._spare: _Worker | None = None  # started, outside the pool until a kill
+        self._spare_starting = False
 
     def __repr__(self) -> str:
         return f"WorkerPool(size={self.size}, idle={len(self._idle)}, busy={self._busy})"
@@ -147,14 +150,17 @@ class WorkerPool:
                     self._busy += 1
                     break
                 self._cond.wait()
-        self._fill()  # the other free slots start their workers in the background
         try:  # start a worker outside the lock
             w = _spawner().submit(_Worker).result()
             w.wait_ready(STARTUP_TIMEOUT)
-            return w
         except BaseException:
             self._release(None)
             raise
+        # then, in the background (not competing with this start): the other free slots
+        # and the spare
+        self._fill()
+        self._start_spare()
+        return w
 
     def _release(self, w: _Worker | None) -> None:
         with self._cond:
@@ -240,7 +246,39 @@ class WorkerPool:
         paying a whole interpreter start. The slot counts as busy until the new one is ready."""
         with contextlib.suppress(OSError):
             w.proc.kill()
-        self._start_in_background(w)
+        with self._cond:
+            spare, self._spare = self._spare, None
+        if spare is None:
+            self._start_in_background(w)
+            return
+        threading.Thread(target=w.kill, name="math-worker-reap", daemon=True).start()
+        self._release(spare)  # the spare takes the killed worker's slot at once
+        self._start_spare()
+
+    def _start_spare(self) -> None:
+        """Keep one started worker outside the pool, so that a worker killed for overrunning is
+        replaced at once rather than after an interpreter start (seconds on a loaded machine)."""
+        with self._cond:
+            if self._spare is not None or self._spare_starting or self._closed:
+                return
+            self._spare_starting = True
+
+        def start() -> None:
+            new: _Worker | None = None
+            try:
+                new = _spawner().submit(_Worker).result()
+                new.wait_ready(STARTUP_TIMEOUT)
+            except BaseException:
+                new = None
+            with self._cond:
+                self._spare_starting = False
+                keep = new is not None and not self._closed and self._spare is None
+                if keep:
+                    self._spare = new
+            if new is not None and not keep:
+                new.close()
+
+        threading.Thread(target=start, name="math-worker-spare", daemon=True).start()
 
     def _fill(self) -> None:
         """Start workers for every free slot in the background (claimed as busy until ready)."""
@@ -271,6 +309,9 @@ class WorkerPool:
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
+            if self._spare is not None:
+                idle.append(self._spare)
+                self._spare = None
             self._cond.notify_all()
         if os.getpid() != self._pid:
             return  # a forked child must not touch its parent's workers

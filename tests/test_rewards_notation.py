@@ -59,6 +59,13 @@ GROUPING = [
     (r"x = 1\,000", r"\boxed{x = 1000}", True),
 ]
 
+BASES = [
+    ("52_8", r"\boxed{42}", True),
+    ("52_8", r"\boxed{52_9}", False),
+    ("4210_{5}", r"\boxed{555}", True),
+    ("1011_2", r"\boxed{11}", True),
+]
+
 REPEATING = [
     ("1/7", r"\boxed{0.\overline{142857}}", True),
     ("1/6", r"\boxed{0.1\overline{6}}", True),
@@ -97,7 +104,7 @@ INTERVALS = [
 
 @pytest.mark.parametrize(
     ("gold", "reply", "expected"),
-    UNICODE + WORDS + GROUPING + REPEATING + TRIG_DEGREES + INTERVALS,
+    UNICODE + WORDS + GROUPING + BASES + REPEATING + TRIG_DEGREES + INTERVALS,
 )
 def test_notation(gold: str, reply: str, expected: bool) -> None:
     assert verify(gold, reply) is expected
