@@ -282,7 +282,7 @@ class _Comparer(ExprEquality):
         found = as_interval(r)
         if found is not None:
             return found
-        syms = getattr(r, "free_symbols", set())
+        syms: set[Any] = getattr(r, "free_symbols", set())
         if len(syms) == 1:
             try:
                 return next(iter(syms)), r.as_set()

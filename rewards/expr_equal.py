@@ -64,9 +64,9 @@ def _float_decimal(f: sympy.Float) -> tuple[Fraction, Stated]:
     if abs(exp) > _MAX_DECIMAL_EXPONENT:
         raise _HugeDecimal(text)
     d = Decimal(text).normalize()
-    _, digits, exp = d.as_tuple()
-    assert isinstance(exp, int)
-    return Fraction(d), Stated(places=-exp, significant=len(digits))
+    _, digits, places = d.as_tuple()
+    assert isinstance(places, int)
+    return Fraction(d), Stated(places=-places, significant=len(digits))
 
 
 def _exact_decimals(e: Any) -> Any:
