@@ -16,8 +16,19 @@ from grpo_gym.envs.base import EnvUsageError, task_split
 from grpo_gym.envs.cli import BAD_REPLIES
 from gymnasium.utils.env_checker import check_env
 
-ENV_IDS = [r.id for r in ge.list_envs()]
+ENV_IDS = [r.id for r in ge.list_envs() if r.source != "reasoning-gym"]  # those: test_reasoning_gym
 SEEDS = (0, 1, 2)
+
+
+def _splits(env: gym.Env) -> tuple[str, ...]:
+    """The splits an env offers (evaluation-only benchmarks have only 'test')."""
+    return tuple(getattr(env.unwrapped, "splits", ("train", "test")))
+
+
+def _split_of(env: gym.Env, prompt: str) -> str | None:
+    """The split of a prompt: the env's own rule (official split files) or the prompt hash."""
+    own = getattr(env.unwrapped, "split_of", None)
+    return own(prompt) if own is not None else task_split(prompt, env.unwrapped.test_fraction)
 
 
 def test_the_suite_is_registered() -> None:
@@ -63,7 +74,7 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
     env = gym.make(env_id)
     top = env.unwrapped.max_reward
     for seed in SEEDS:
-        for split in ("train", "test"):
+        for split in _splits(env):
             prompt, info = env.reset(seed=seed, options={"split": split})
             assert isinstance(prompt, str) and prompt and info["split"] == split
             _, reward, terminated, truncated, step_info = env.step(info["reference"])
@@ -79,12 +90,17 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_train_and_test_splits_are_disjoint(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
-    frac = env.test_fraction
-    train = {env.reset(seed=s, options={"split": "train"})[0] for s in range(150)}
-    test = {env.reset(seed=s, options={"split": "test"})[0] for s in range(30)}
-    assert train and test and not train & test
-    assert all(task_split(p, frac) == "train" for p in train)
-    assert all(task_split(p, frac) == "test" for p in test)
+    splits = _splits(env)
+    drawn = {sp: {env.reset(seed=s, options={"split": sp})[0] for s in range(150)} for sp in splits}
+    assert all(drawn.values())
+    if len(splits) == 2:
+        assert not drawn["train"] & drawn["test"]
+    else:  # an evaluation-only env refuses the split it lacks, with a message
+        (missing,) = {"train", "test"} - set(splits)
+        with pytest.raises(ValueError, match=f"no {missing!r} split"):
+            env.reset(seed=0, options={"split": missing})
+    for sp, prompts in drawn.items():
+        assert all(_split_of(env, p) == sp for p in prompts)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -113,8 +129,11 @@ _PRINT_PROMPTS = """
 import json, grpo_gym.envs as ge, gymnasium as gym
 out = {}
 for r in ge.list_envs():
+    if r.source == "reasoning-gym":
+        continue
     env = gym.make(r.id)
-    out[r.id] = [env.reset(seed=s, options={"split": sp})[0] for s in (0, 7, 123) for sp in ("train", "test")]
+    splits = getattr(env.unwrapped, "splits", ("train", "test"))
+    out[r.id] = [env.reset(seed=s, options={"split": sp})[0] for s in (0, 7, 123) for sp in splits]
 print(json.dumps(out))
 """
 
