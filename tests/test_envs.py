@@ -77,6 +77,8 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
         for split in _splits(env):
             prompt, info = env.reset(seed=seed, options={"split": split})
             assert isinstance(prompt, str) and prompt and info["split"] == split
+            if info["task"].metadata.get("followable") is False:
+                continue  # a benchmark task that no reply can solve (IFEval: test_ifeval.py)
             _, reward, terminated, truncated, step_info = env.step(info["reference"])
             assert reward == pytest.approx(top), (prompt, info["reference"], step_info["reason"])
             assert terminated and not truncated and step_info["is_success"]
