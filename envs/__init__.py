@@ -18,6 +18,7 @@ third-party envs from the ``grpo_gym.envs`` entry-point group (see ``load_plugin
 
 from grpo_gym.rewards.types import RewardResult, Task
 
+from . import benchmark_registry  # noqa: F401  (registers the benchmark envs)
 from .algebra import Expand, Factor, Simplify
 from .arithmetic import Arithmetic
 from .base import EnvSettingsError, EnvUsageError, TextEnv, task_split

@@ -68,14 +68,14 @@ def _check_determinism(env_id: str, n: int) -> str:
 def _check_reference(env_id: str, n: int) -> str:
     env = make_unwrapped(env_id)
     for seed in range(n):
-        for split in ("train", "test"):
+        for split in getattr(env, "splits", ("train", "test")):  # eval-only benchmarks: test
             _, info = env.reset(seed=seed, options={"split": split})
             result = env.score(info["reference"], info["task"])
             if result.score < env.max_reward - 1e-9:
                 raise AssertionError(
                     f"seed {seed} {split}: reference scored {result.score} < {env.max_reward} ({result.reason}, {result.error})"
                 )
-    return f"{2 * n} references score {env.max_reward}"
+    return f"{len(getattr(env, 'splits', 'ab')) * n} references score {env.max_reward}"
 
 
 def _check_bad_replies(env_id: str, n: int) -> str:

@@ -29,8 +29,21 @@ from .base import TextEnv
 NAMESPACE = "grpo_gym"
 _ID_RE = re.compile(r"^(?:(?P<ns>[\w:.-]+)/)?(?P<name>[A-Za-z][\w.-]*?)-v(?P<version>\d+)$")
 
-#: Extra facts about envs registered through ``register`` (id -> (description, source)).
-_EXTRA: dict[str, tuple[str | None, str]] = {}
+#: Where an env comes from (``EnvRecord.source``).
+SOURCES = ("built-in", "benchmark", "reasoning-gym", "plugin", "user")
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """Facts about an env registered through ``register`` that Gymnasium's spec does not keep."""
+
+    description: str | None
+    source: str
+    family: str | None = None
+    plugin: str | None = None
+
+
+_EXTRA: dict[str, _Extra] = {}
 
 
 class UnknownEnvError(gym.error.UnregisteredEnv):
@@ -48,7 +61,11 @@ class EnvRecord:
         multi_turn: whether an episode allows more than one attempt.
         version: the ``-vN`` number.
         entry_point: ``"module:Class"`` of the env class.
-        source: ``"builtin"``, ``"user"`` or ``"plugin:<entry-point name>"``.
+        source: where it comes from: ``"built-in"``, ``"benchmark"``, ``"reasoning-gym"``,
+            ``"plugin"`` or ``"user"`` (registered by the user's own code).
+        family: the group it is listed under (``"math"``, ``"instruction following"``, a
+            reasoning-gym category, ...); default: the reward kind.
+        plugin: the entry-point name of the plugin that registered it (None otherwise).
     """
 
     id: str
@@ -58,6 +75,8 @@ class EnvRecord:
     version: int
     entry_point: str
     source: str
+    family: str = ""
+    plugin: str | None = None
 
 
 def _env_class(entry_point: Any) -> type | None:
@@ -79,6 +98,7 @@ def register(
     description: str | None = None,
     force: bool = False,
     source: str = "user",
+    family: str | None = None,
     **spec_kwargs: Any,
 ) -> EnvSpec:
     """Register a text env with Gymnasium and return its spec.
@@ -89,6 +109,8 @@ def register(
         kwargs: default constructor kwargs (``gymnasium.make(id, **more)`` overrides them).
         description: one line for ``grpo-gym envs list`` (default: the class's ``description``).
         force: replace an env already registered under ``id`` (otherwise that is an error).
+        source: one of ``SOURCES`` (what ``grpo-gym envs list`` groups by).
+        family: the group within the source (default: the class's ``family`` or reward kind).
         spec_kwargs: passed on to ``gymnasium.register`` (e.g. ``max_episode_steps``).
     """
     match = _ID_RE.match(id) if isinstance(id, str) else None
@@ -114,12 +136,15 @@ def register(
         raise TypeError(
             f"entry_point must be a TextEnv subclass, 'module:Class' or a callable, got {entry_point!r}"
         )
+    source = "built-in" if source == "builtin" else source  # the older spelling
+    if source not in SOURCES:
+        raise ValueError(f"source {source!r}: use one of {SOURCES}")
     if kwargs is not None and not isinstance(kwargs, Mapping):
         raise TypeError(f"kwargs must be a mapping, got {type(kwargs).__name__}")
     if id in gym.registry:
         del gym.registry[id]
     gym.register(id=id, entry_point=entry_point, kwargs=dict(kwargs or {}), **spec_kwargs)
-    _EXTRA[id] = (description, source)
+    _EXTRA[id] = _Extra(description, source, family)
     return gym.spec(id)
 
 
@@ -132,9 +157,10 @@ def _record(spec: EnvSpec) -> EnvRecord | None:
         if spec.id not in _EXTRA:
             return None
         cls = TextEnv
-    description, source = _EXTRA.get(
-        spec.id, (None, "builtin" if cls.__module__.startswith("grpo_gym.") else "user")
+    extra = _EXTRA.get(spec.id) or _Extra(
+        None, "built-in" if cls.__module__.startswith("grpo_gym.") else "user"
     )
+    description = extra.description
     if not description:
         description = cls.description or (cls.__doc__ or "").strip().split("\n")[0]
     turns = spec.kwargs.get("max_turns", getattr(cls, "max_turns", 1))
@@ -150,7 +176,9 @@ def _record(spec: EnvSpec) -> EnvRecord | None:
         multi_turn=int(turns) > 1,
         version=int(spec.version or 0),
         entry_point=ep,
-        source=source,
+        source=extra.source,
+        family=extra.family or getattr(cls, "family", None) or cls.reward_kind,
+        plugin=extra.plugin,
     )
 
 
@@ -260,7 +288,7 @@ def load_plugins(*, reload: bool = False) -> list[str]:
             )
             continue
         for env_id in sorted(set(gym.registry) - before):
-            description = _EXTRA.get(env_id, (None, ""))[0]
-            _EXTRA[env_id] = (description, f"plugin:{ep.name}")
+            old = _EXTRA.get(env_id) or _Extra(None, "plugin")
+            _EXTRA[env_id] = _Extra(old.description, "plugin", old.family, ep.name)
             added.append(env_id)
     return added

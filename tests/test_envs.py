@@ -17,8 +17,21 @@ import grpo_gym.envs as ge
 from grpo_gym.envs.base import EnvUsageError, task_split
 from grpo_gym.envs.checks import BAD_REPLIES
 
-ENV_IDS = [r.id for r in ge.list_envs()]
+ENV_IDS = [r.id for r in ge.list_envs() if r.source != "reasoning-gym"]  # those: test_reasoning_gym
 SEEDS = (0, 1, 2)
+
+
+def _splits(env: gym.Env) -> tuple[str, ...]:
+    """The splits an env offers (evaluation-only benchmarks have only 'test')."""
+    return tuple(getattr(env.unwrapped, "splits", ("train", "test")))
+
+
+def _split_of(env: gym.Env, task: ge.Task) -> str | None:
+    """The split of a task: the env's own rule (official split files) or the hash of its key."""
+    own = getattr(env.unwrapped, "split_of", None)
+    if own is not None:
+        return own(task.prompt)
+    return task_split(env.unwrapped.task_key(task), env.unwrapped.test_fraction)
 
 
 def test_the_suite_is_registered() -> None:
@@ -64,9 +77,11 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
     env = gym.make(env_id)
     top = env.unwrapped.max_reward
     for seed in SEEDS:
-        for split in ("train", "test"):
+        for split in _splits(env):
             prompt, info = env.reset(seed=seed, options={"split": split})
             assert isinstance(prompt, str) and prompt and info["split"] == split
+            if info["task"].metadata.get("followable") is False:
+                continue  # a benchmark task that no reply can solve (IFEval: test_ifeval.py)
             _, reward, terminated, truncated, step_info = env.step(info["reference"])
             assert reward == pytest.approx(top), (prompt, info["reference"], step_info["reason"])
             assert terminated and not truncated and step_info["is_success"]
@@ -80,16 +95,19 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_train_and_test_splits_are_disjoint(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
-    frac = env.test_fraction
-    tasks = {
-        split: [env.reset(seed=s, options={"split": split})[1]["task"] for s in range(n)]
-        for split, n in (("train", 150), ("test", 30))
-    }
-    train, test = ({t.prompt for t in tasks[sp]} for sp in ("train", "test"))
-    assert train and test and not train & test
+    splits = _splits(env)
+    tasks = {sp: [env.reset(seed=s, options={"split": sp})[1]["task"] for s in range(150)] for sp in splits}
+    prompts = {sp: {t.prompt for t in ts} for sp, ts in tasks.items()}
+    assert all(prompts.values())
+    if len(splits) == 2:
+        assert not prompts["train"] & prompts["test"]
+    else:  # an evaluation-only env refuses the split it lacks, with a message
+        (missing,) = {"train", "test"} - set(splits)
+        with pytest.raises(ValueError, match=f"no {missing!r} split"):
+            env.reset(seed=0, options={"split": missing})
     # the split is decided on the task's key (its prompt, or an inner env's key for a wrapper)
-    assert all(task_split(env.task_key(t), frac) == "train" for t in tasks["train"])
-    assert all(task_split(env.task_key(t), frac) == "test" for t in tasks["test"])
+    for sp, ts in tasks.items():
+        assert all(_split_of(env, t) == sp for t in ts)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -118,8 +136,11 @@ _PRINT_PROMPTS = """
 import json, grpo_gym.envs as ge, gymnasium as gym
 out = {}
 for r in ge.list_envs():
+    if r.source == "reasoning-gym":
+        continue
     env = gym.make(r.id)
-    out[r.id] = [env.reset(seed=s, options={"split": sp})[0] for s in (0, 7, 123) for sp in ("train", "test")]
+    splits = getattr(env.unwrapped, "splits", ("train", "test"))
+    out[r.id] = [env.reset(seed=s, options={"split": sp})[0] for s in (0, 7, 123) for sp in splits]
 print(json.dumps(out))
 """
 

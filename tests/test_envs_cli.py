@@ -36,6 +36,8 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
         "version",
         "entry_point",
         "source",
+        "family",
+        "plugin",
     }
 
 

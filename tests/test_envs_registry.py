@@ -56,6 +56,7 @@ def test_register_and_make_a_user_env(parity_id: str) -> None:
         version=0,
         entry_point=f"{__name__}:Parity",
         source="user",
+        family="exact",
     )
 
 
@@ -83,7 +84,7 @@ def test_builtin_records() -> None:
         "math",
         False,
         0,
-        "builtin",
+        "built-in",
     )
     assert arith.entry_point == "grpo_gym.envs.arithmetic:Arithmetic"
     assert records["grpo_gym/MultiTurnMath-v0"].multi_turn
@@ -176,7 +177,7 @@ def test_a_broken_plugin_warns_and_the_rest_still_loads(tmp_path: Path) -> None:
     proc = _run(
         "import warnings; warnings.simplefilter('always')\n"
         "import grpo_gym.envs as ge\n"
-        "print({r.id: r.source for r in ge.list_envs()}.get('modplug/Arith-v3'))\n",
+        "r = {r.id: r for r in ge.list_envs()}['modplug/Arith-v3']; print(r.source, r.plugin)\n",
         tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
@@ -185,7 +186,7 @@ def test_a_broken_plugin_warns_and_the_rest_still_loads(tmp_path: Path) -> None:
         and "'broken_plugin'" in proc.stderr
         and "no_such_module_xyz" in proc.stderr
     )
-    assert proc.stdout.strip() == "plugin:module_plugin"
+    assert proc.stdout.strip() == "plugin module_plugin"
 
 
 def test_example_plugin_package_appears_in_envs_list(tmp_path: Path) -> None:
