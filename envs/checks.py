@@ -70,6 +70,8 @@ def _check_reference(env_id: str, n: int) -> str:
     for seed in range(n):
         for split in getattr(env, "splits", ("train", "test")):  # eval-only benchmarks: test
             _, info = env.reset(seed=seed, options={"split": split})
+            if info["task"].metadata.get("followable") is False:
+                continue  # a benchmark prompt no reply can fully follow (IFEval: 5 of 541)
             result = env.score(info["reference"], info["task"])
             if result.score < env.max_reward - 1e-9:
                 raise AssertionError(

@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grpo-gym: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`grpo-gym envs list | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except _user_error_types() as exc:
         if os.environ.get("GRPO_GYM_DEBUG"):
             raise

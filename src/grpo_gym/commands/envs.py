@@ -19,6 +19,8 @@ from typing import Any
 from grpo_gym.envs import list_envs, resolve_id
 from grpo_gym.envs.checks import make_unwrapped, run_checks
 
+SOURCE_ORDER = ("built-in", "benchmark", "reasoning-gym", "plugin", "user")  # listing order
+
 
 def _parse_kwarg(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
@@ -37,8 +39,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     width = max((len(r.id) for r in records), default=10)
     kind_w = max((len(r.reward_kind) for r in records), default=6)
+    order = {src: i for i, src in enumerate(SOURCE_ORDER)}
+    records = sorted(records, key=lambda r: (order.get(r.source, len(order)), r.family, r.id))
     print(f"{'ID':<{width}}  {'REWARD':<{kind_w}}  {'TURNS':<6}  DESCRIPTION")
+    group = None
     for r in records:
+        if (r.source, r.family) != group:  # one heading per source and family
+            group = (r.source, r.family)
+            print(f"\n[{r.source}: {r.family}]")
         turns = "multi" if r.multi_turn else "single"
         print(f"{r.id:<{width}}  {r.reward_kind:<{kind_w}}  {turns:<6}  {r.description}")
     return 0
