@@ -19,6 +19,30 @@ _SAMPLING_FIELDS = {f.name for f in dataclasses.fields(SamplingConfig)}
 _ENV_ID = re.compile(r"-v\d+$")
 
 
+def parse_env_kwargs(text: str, envs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """``--env-kwargs`` JSON as {env_id: kwargs}: one env's settings, or ``{"ENV_ID": {...}}`` per env."""
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"env_kwargs is not valid JSON ({exc}): e.g. '{{\"digits\": 1}}'") from None
+    if not isinstance(data, dict):
+        raise ValueError("env_kwargs must be a JSON object")
+    keyed = {k: env for k in data if (env := _matching_env(k, envs)) is not None}
+    if data and len(keyed) == len(data):  # {"ENV_ID": {...}}, ids full or without the namespace
+        if not all(isinstance(v, dict) for v in data.values()):
+            raise ValueError("per-env env_kwargs must map each env id to a JSON object")
+        return {keyed[k]: v for k, v in data.items()}
+    strays = [k for k in data if _ENV_ID.search(k)]
+    if strays:
+        raise ValueError(f"env_kwargs key {strays[0]!r} looks like an env id but is not one of the envs "
+                         f"{list(envs)}: key each env's settings by an id given in env")
+    if len(envs) != 1:
+        raise ValueError("with several envs (or none named), env_kwargs must be keyed by env id: {\"ENV_ID\": {...}}")
+    return {envs[0]: data}
+
+
 def _matching_env(key: str, envs: tuple[str, ...]) -> str | None:
     """The entry of ``envs`` that ``key`` names (``ns/Name-v0`` or just ``Name-v0``), if any."""
     short = key.rsplit("/", 1)[-1]
@@ -129,26 +153,7 @@ class GRPOConfig:
 
     def parsed_env_kwargs(self) -> dict[str, dict[str, Any]]:
         """``env_kwargs`` as {env_id: kwargs}."""
-        if not self.env_kwargs.strip():
-            return {}
-        try:
-            data = json.loads(self.env_kwargs)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"env_kwargs is not valid JSON ({exc}): e.g. '{{\"digits\": 1}}'") from None
-        if not isinstance(data, dict):
-            raise ValueError("env_kwargs must be a JSON object")
-        keyed = {k: env for k in data if (env := _matching_env(k, self.env)) is not None}
-        if data and len(keyed) == len(data):  # {"ENV_ID": {...}}, ids full or without the namespace
-            if not all(isinstance(v, dict) for v in data.values()):
-                raise ValueError("per-env env_kwargs must map each env id to a JSON object")
-            return {keyed[k]: v for k, v in data.items()}
-        strays = [k for k in data if _ENV_ID.search(k)]
-        if strays:
-            raise ValueError(f"env_kwargs key {strays[0]!r} looks like an env id but is not one of the envs "
-                             f"{list(self.env)}: key each env's settings by an id given in env")
-        if len(self.env) > 1:
-            raise ValueError("with several envs, env_kwargs must be keyed by env id: {\"ENV_ID\": {...}}")
-        return {self.env[0]: data}
+        return parse_env_kwargs(self.env_kwargs, self.env)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

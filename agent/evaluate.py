@@ -23,9 +23,11 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from grpo_gym.envs import list_envs, resolve_id
 
+from .config import parse_env_kwargs
 from .engines import Engine
 from .model import DEFAULT_MODEL
 from .passk import default_ks, mean_stderr, pass_at_k
@@ -40,6 +42,14 @@ def _h(text: str) -> dict[str, str]:
     return {"help": text}
 
 
+ALL_PROBLEMS = -1  # --problems all: every test problem of a finite benchmark, each once
+
+
+def parse_problems(text: str) -> int:
+    """``--problems`` value: a count, or ``all``."""
+    return ALL_PROBLEMS if text.strip().lower() == "all" else int(text)
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """What to evaluate and how; the ``grpo-gym eval`` flags are generated from these fields."""
@@ -47,7 +57,7 @@ class EvalConfig:
     model: str = field(default=DEFAULT_MODEL, metadata=_h("model: 'smollm2-135m', a .gguf file, a local folder, a checkpoint or a hub id"))
     env: tuple[str, ...] = field(default=(), metadata=_h("env id to evaluate; repeat the flag or give a comma list"))
     suite: Literal["all", "builtin"] | None = field(default=None, metadata=_h("'all' = every registered env, 'builtin' = the grpo_gym/ suite"))
-    problems: int = field(default=32, metadata=_h("P: test-split problems per env"))
+    problems: int = field(default=32, metadata={**_h("P: test-split problems per env; 'all' = every test problem of a benchmark env, each once"), "parse": parse_problems})
     n: int = field(default=8, metadata=_h("N: samples per problem (forced to 1 at temperature 0)"))
     k: tuple[int, ...] = field(default=(), metadata=_h("k values for pass@k, comma-separated, each <= n (default: 1, powers of 2 below n, n)"))
     sampling: SamplingConfig = field(default_factory=SamplingConfig, metadata=_h("how replies are sampled (temperature 0 = greedy, then n = 1)"))
@@ -61,15 +71,20 @@ class EvalConfig:
     plots: Literal["auto", "on", "off"] = field(default="auto", metadata=_h("PNG plots beside --md-out: auto = if matplotlib is installed"))
     training_metrics: str | None = field(default=None, metadata=_h("a run's metrics.jsonl: add its training curve to the Markdown report"))
     strict: bool = field(default=False, metadata=_h("re-raise env/reward errors instead of scoring them 0"))
+    env_kwargs: str = field(default="", metadata=_h('JSON settings for the envs, as in train: {"digits": 2} for one env, or {"ENV_ID": {...}} per env'))
+    system_prompt: str = field(default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)"))
+    progress: bool = field(default=True, metadata=_h("show a progress bar per env (problems done, running pass rate)"))
     notes: tuple[str, ...] = field(default=(), init=False, metadata={"cli": False})
 
     def __post_init__(self) -> None:
         def fail(msg: str) -> None:
             raise ValueError(msg)
 
-        for name in ("problems", "n", "batch_size"):
+        for name in ("n", "batch_size"):
             if getattr(self, name) < 1:
                 fail(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.problems < 1 and self.problems != ALL_PROBLEMS:
+            fail(f"problems must be >= 1 (or 'all'), got {self.problems}")
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
         if isinstance(self.env, str):
@@ -164,6 +179,11 @@ def _score_env(env_id: str, episodes: list[Episode], n: int, ks: tuple[int, ...]
 def _env_seeds(env: Any, config: EvalConfig, seeds: list[int]) -> list[int]:
     """Env hook: a finite dataset picks seeds that give distinct problems (each one once)."""
     hook = getattr(env, "evaluation_seeds", None)
+    if config.problems == ALL_PROBLEMS:
+        if not callable(hook):
+            raise ValueError(f"--problems all needs a benchmark env with a fixed test set; {type(env).__name__} "
+                             "generates tasks without end: give a number, e.g. --problems 100")
+        return list(hook(config.seed, 2**31 - 1))
     return list(hook(config.seed, config.problems)) if callable(hook) else seeds
 
 
@@ -221,7 +241,11 @@ def evaluate(
         env_ids = [env_ids]
     ids = resolve_env_ids(env_ids or config.env, None if env_ids else config.suite)
     seeds = problem_seeds(config.seed, config.problems)
-    pool = envs if envs is not None else EnvPool(strict=config.strict)
+    if envs is None:
+        env_kwargs = parse_env_kwargs(config.env_kwargs, tuple(ids))
+        pool = EnvPool(env_kwargs, config.system_prompt, strict=config.strict)
+    else:
+        pool = envs
     results: list[EnvResult] = []
     samples: list[SampleRecord] = []
     t_start = time.perf_counter()
@@ -233,9 +257,15 @@ def evaluate(
                 episodes: list[Episode] = []
                 probe = pool.get(env_id, 0).unwrapped
                 env_seeds = _env_seeds(probe, config, seeds)
+                bar = tqdm(total=len(env_seeds), desc=env_id, unit="problem", disable=not config.progress,
+                           dynamic_ncols=True, leave=False)
                 for b in range(0, len(env_seeds), config.batch_size):
                     requests = [PromptRequest(env_id, s, "test") for s in env_seeds[b : b + config.batch_size]]
                     episodes += collect(policy, requests, config.n, pool, strict=config.strict).episodes
+                    bar.update(len(requests))
+                    bar.set_postfix(pass_rate=f"{sum(e.success for e in episodes) / len(episodes):.3f}",
+                                    tok_s=f"{sum(e.reply_tokens for e in episodes) / (time.perf_counter() - t0):.1f}")
+                bar.close()
                 result = _score_env(env_id, episodes, config.n, config.ks, tokens, time.perf_counter() - t0)
                 result = _with_env_metrics(probe, result, episodes, config.n)
                 results.append(result)

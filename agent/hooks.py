@@ -36,7 +36,8 @@ def evaluate_policy(run: Run, envs: EnvPool) -> EvalReport:
     """Held-out greedy (``eval_temperature``) pass rates of the current policy on every env."""
     cfg = run.cfg
     engine = run.make_engine(dataclasses.replace(cfg.sampling, temperature=cfg.eval_temperature))
-    return evaluate(engine, list(cfg.env), problems=cfg.eval_problems, n=1, seed=cfg.seed + 12345, envs=envs)
+    return evaluate(engine, list(cfg.env), problems=cfg.eval_problems, n=1, seed=cfg.seed + 12345, envs=envs,
+                    progress=cfg.progress)
 
 
 class Curriculum(Hook):

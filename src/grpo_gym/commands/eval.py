@@ -10,9 +10,13 @@ The results table goes to stdout, progress and notes to stderr.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 from pathlib import Path
 
+from grpo_gym.agent.checkpoint import CONFIG_FILE
+from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.evaluate import EvalConfig, resolve_env_ids
 from grpo_gym.agent.report import (
     EvalReport,
@@ -21,6 +25,7 @@ from grpo_gym.agent.report import (
     save_markdown,
     save_samples_jsonl,
 )
+from grpo_gym.agent.sampling import SamplingConfig
 
 from .flags import add_dataclass_args, check_output_file, dataclass_from_args
 
@@ -66,10 +71,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
-    """``EvalConfig`` from the parsed flags (``--env`` values flattened, comma lists split)."""
+    """``EvalConfig`` from the parsed flags (``--env`` values flattened, comma lists split).
+
+    A training checkpoint as ``--model`` lends its run's envs, env settings, system prompt and
+    reply length to every one of those the flags leave out (noted in ``EvalConfig.notes``).
+    """
     if hasattr(args, "env"):
         args.env = tuple(e.strip() for item in args.env for e in item.split(",") if e.strip())
-    return dataclass_from_args(EvalConfig, args)
+    cfg = dataclass_from_args(EvalConfig, args)
+    saved = Path(cfg.model) / CONFIG_FILE
+    if not saved.is_file():
+        return cfg
+    run = GRPOConfig.from_dict(json.loads(saved.read_text()))
+    taken: dict[str, object] = {}
+    if not hasattr(args, "env") and not hasattr(args, "suite"):
+        taken["env"] = run.env
+    if not hasattr(args, "env_kwargs") and "env" in taken:
+        taken["env_kwargs"] = run.env_kwargs
+    if not hasattr(args, "system_prompt"):
+        taken["system_prompt"] = run.system_prompt
+    if not hasattr(args, "max_new_tokens"):
+        taken["sampling"] = dataclasses.replace(cfg.sampling, max_new_tokens=run.sampling.max_new_tokens)
+    shown = {k: (v.max_new_tokens if isinstance(v, SamplingConfig) else v) for k, v in taken.items() if v}
+    cfg = dataclasses.replace(cfg, **taken)  # type: ignore[arg-type]
+    note = f"{cfg.model} is a training checkpoint: using its run's settings {shown} (flags override them)"
+    object.__setattr__(cfg, "notes", (*cfg.notes, note))
+    return cfg
 
 
 def _check_outputs(cfg: EvalConfig) -> None:

@@ -117,6 +117,7 @@ def add_dataclass_args(
             add_dataclass_args(parser, nested[f.name], skip=skip)
             continue
         conv, choices = _converter(hints[f.name])
+        conv = f.metadata.get("parse", conv)  # a field's own text -> value (e.g. --problems all)
         default = (
             f.default
             if f.default is not dataclasses.MISSING
