@@ -65,7 +65,8 @@ class GRPOConfig:
     keep_cpu_memory: bool = field(default=True, metadata=_h("CPU: keep freed memory for reuse instead of page-faulting big tensors in each step (faster; resident memory stays at its peak)"))
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))
     output_dir: str = field(default="runs/grpo", metadata=_h("checkpoints, metrics.jsonl, samples.jsonl"))
-    save_every: int = field(default=0, metadata=_h("checkpoint every N steps (0 = at the end only)"))
+    save_every: int = field(default=50, metadata=_h("checkpoint every N steps, or every save_every_minutes, whichever comes first (0 = no step bound)"))
+    save_every_minutes: float = field(default=15.0, metadata=_h("checkpoint when this many minutes have passed since the last one (0 = no time bound; with save_every 0 too, only at the end)"))
     keep_checkpoints: int = field(default=2, metadata=_h("how many recent checkpoints to keep"))
     resume: bool = field(default=False, metadata=_h("continue from the newest complete checkpoint in output_dir"))
     eval_every: int = field(default=0, metadata=_h("evaluate on the test split every N steps (0 = off)"))
@@ -93,6 +94,9 @@ class GRPOConfig:
             if getattr(self, name) < 1:
                 bad(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("warmup_steps", "save_every", "eval_every", "sample_every", "ref_sync_every", "overlong_penalty", "curriculum_every", "threads"):
+            if getattr(self, name) < 0:
+                bad(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("save_every_minutes",):
             if getattr(self, name) < 0:
                 bad(f"{name} must be >= 0, got {getattr(self, name)}")
         if isinstance(self.sampling, dict):  # from JSON

@@ -7,6 +7,7 @@ result to the hooks (agent/hooks.py: logs, checkpoints, evaluation, curriculum, 
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,13 @@ from tqdm.auto import tqdm
 
 from grpo_gym.envs import resolve_id
 
-from .checkpoint import load_trainer_state, save_checkpoint, set_rng_state
+from .checkpoint import checkpoint_step, load_trainer_state, save_checkpoint, set_rng_state
 from .config import GRPOConfig
 from .engines import Engine, make_engine
+from .errors import NothingToTrain, TrainingInterrupted
 from .fast.memory import keep_freed_memory
 from .hooks import default_hooks, evaluate_policy
+from .interrupt import StopSignals
 from .metrics import step_metrics
 from .model import default_device, load_policy
 from .report import EvalReport, format_summary
@@ -81,6 +84,9 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     for env_id in cfg.env:  # fail fast, before loading a model, with close matches
         resolve_id(env_id)
     run_dir = RunDir.open(cfg, echo)
+    if run_dir.start_step >= cfg.steps:
+        raise NothingToTrain(f"{run_dir.checkpoint} is already at step {run_dir.start_step} and steps={cfg.steps}: "
+                             f"nothing to train; set steps above {run_dir.start_step} to continue the run")
     run = _build(cfg, run_dir, device, echo)
     ckpt, start = run_dir.checkpoint, run_dir.start_step
     result = TrainResult(run.out, start, ckpt)
@@ -91,30 +97,43 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     hooks = default_hooks(run, on_step)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="grpo", disable=not cfg.progress,
                dynamic_ncols=True)
-    try:
-        for step in bar:
-            res = grpo_step(cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id)
-            m = step_metrics(step + 1, res)
+    with StopSignals(echo) as stop:
+        try:
+            for step in bar:
+                if stop.requested is not None:
+                    break
+                res = grpo_step(cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id)
+                m = step_metrics(step + 1, res)
+                for hook in hooks:
+                    hook.on_step(run, step + 1, res, m)
+                run.history.append(m)
+                result.steps = step + 1
+                bar.set_postfix(reward=f"{m['reward_mean']:.2f}", pass_=f"{m['pass_rate']:.2f}", kl=f"{m['kl']:.3f}")
+        finally:
+            bar.close()
             for hook in hooks:
-                hook.on_step(run, step + 1, res, m)
-            run.history.append(m)
-            result.steps = step + 1
-            bar.set_postfix(reward=f"{m['reward_mean']:.2f}", pass_=f"{m['pass_rate']:.2f}", kl=f"{m['kl']:.3f}")
-    finally:
-        bar.close()
-        for hook in hooks:
-            hook.on_end(run)
-        run.learner.close()
-    if result.steps > start or run.last_checkpoint is None:
-        run.save(result.steps)
+                hook.on_end(run)
+            run.learner.close()
+        if run.last_checkpoint is None or checkpoint_step(run.last_checkpoint) != result.steps:
+            run.save(result.steps)
     result.checkpoint, result.history = run.last_checkpoint, run.history
+    if stop.requested is not None:
+        _close(run)
+        raise TrainingInterrupted(
+            f"stopped by {signal.Signals(stop.requested).name} after step {result.steps}; checkpoint {result.checkpoint}; "
+            f"continue with: grpo-gym train --output-dir {run.out} --resume", signum=stop.requested,
+            step=result.steps, checkpoint=result.checkpoint)
     if cfg.eval_before_after:
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
+    _close(run)
+    return result
+
+
+def _close(run: Run) -> None:
     run.engine.close()
     run.envs.close()
     run.eval_envs.close()
-    return result
 
 
 def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], None]) -> Run:

@@ -6,8 +6,11 @@
 
 Flags are generated from the config dataclasses by ``grpo_gym.commands.flags``.
 
-Errors a user can fix (bad flags, unknown env, missing model) print one line and exit 2;
-set ``GRPO_GYM_DEBUG=1`` for the full traceback.
+Errors a user can fix (bad flags, unknown env, missing model, a run folder in the way) print one
+line and exit 2; a run that cannot go on (nothing left to train, a checkpoint that cannot be
+written, a stuck env with ``--on-stuck abort``) prints one line and exits 1; a run stopped by
+SIGINT/SIGTERM after saving exits 128 + the signal number (130, 143) and says how to resume.
+Set ``GRPO_GYM_DEBUG=1`` for the full traceback.
 """
 
 from __future__ import annotations
@@ -47,11 +50,31 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (UserError, ValueError, FileNotFoundError, ModelLoadError, gymnasium.error.Error)
 
 
+def _run_error_types() -> tuple[type[BaseException], ...]:
+    from grpo_gym.agent.errors import CheckpointWriteError, EnvStuckError, NothingToTrain
+
+    return (NothingToTrain, CheckpointWriteError, EnvStuckError)
+
+
+def _interrupted_type() -> type[BaseException]:
+    from grpo_gym.agent.errors import TrainingInterrupted
+
+    return TrainingInterrupted
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except _interrupted_type() as exc:  # the except clauses import the library only on an error
+        print(f"grpo-gym {args.command}: {exc}", file=sys.stderr)
+        return 128 + int(getattr(exc, "signum", 2))
+    except _run_error_types() as exc:
+        if os.environ.get("GRPO_GYM_DEBUG"):
+            raise
+        print(f"grpo-gym {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("grpo-gym: interrupted", file=sys.stderr)
         return 130
