@@ -84,6 +84,14 @@ class PeriodicEval(Hook):
         run.echo(f"step {step}: " + format_summary(ev))
 
 
+class EnvHealth(Hook):
+    """Adds how the envs behaved to the metrics row: calls the watchdog abandoned, characters printed."""
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        m["env_stuck"] = res.rollout.stuck
+        m["env_output_chars"] = res.rollout.output_chars
+
+
 class MetricsLog(Hook):
     """One JSON row per step in ``metrics.jsonl``; scalars to TensorBoard when it is installed."""
 
@@ -162,6 +170,7 @@ def default_hooks(run: Run, on_step: Callable[[int, dict[str, Any]], None] | Non
         hooks.append(ReferenceSync(cfg.ref_sync_every))
     if cfg.eval_every:
         hooks.append(PeriodicEval(cfg.eval_every))
+    hooks.append(EnvHealth())
     hooks.append(MetricsLog(run))
     if cfg.sample_every:
         hooks.append(SampleLog(run, cfg.sample_every))

@@ -158,8 +158,8 @@ def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], 
         ref_path = ckpt / "reference" if (ckpt / "reference").exists() else cfg.model
         reference = load_policy(ref_path, device=device, dtype=torch.float32)[0] if cfg.beta > 0 else None
         learner = Learner(cfg, model, reference, device)
-    envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards)
-    eval_envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards)
+    envs, eval_envs = (EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards,
+                               timeout_s=cfg.score_timeout_s, on_stuck=cfg.on_stuck) for _ in range(2))
     run = Run(cfg, run_dir.path, model, tokenizer, learner, make_engine(model, tokenizer, cfg.sampling), envs,
               eval_envs, echo, last_checkpoint=ckpt)
     if ckpt is not None:
