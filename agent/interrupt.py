@@ -33,7 +33,12 @@ class StopSignals:
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous.clear()
@@ -43,5 +48,7 @@ class StopSignals:
             self.__exit__(None, None, None)  # a third signal gets the default behaviour
             raise KeyboardInterrupt(f"{signal.Signals(signum).name} again: stopping at once")
         self.requested = signum
-        self.echo(f"{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
-                  "(send it again to stop at once)")
+        self.echo(
+            f"{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
+            "(send it again to stop at once)"
+        )

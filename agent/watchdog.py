@@ -84,10 +84,16 @@ def _captured_output() -> Iterator[None]:
 
 def _stack_of(thread_id: int) -> str:
     frame = sys._current_frames().get(thread_id)
-    return "".join(traceback.format_stack(frame)) if frame is not None else "(the thread has no Python frame)"
+    return (
+        "".join(traceback.format_stack(frame))
+        if frame is not None
+        else "(the thread has no Python frame)"
+    )
 
 
-def run_bounded(calls: Sequence[Callable[[], T]], *, threads: int, timeout_s: float) -> list[CallResult[T]]:
+def run_bounded(
+    calls: Sequence[Callable[[], T]], *, threads: int, timeout_s: float
+) -> list[CallResult[T]]:
     """Run ``calls`` on up to ``threads`` workers; each may take at most ``timeout_s`` seconds (0 = no bound)."""
     results: list[CallResult[T]] = [CallResult() for _ in calls]
     started: dict[int, tuple[float, int]] = {}  # call index -> (start time, thread id)
@@ -117,7 +123,9 @@ def run_bounded(calls: Sequence[Callable[[], T]], *, threads: int, timeout_s: fl
             with cond:
                 if i in finished:  # abandoned as stuck; a replacement worker carries on
                     return
-                results[i] = CallResult(value, error, None, time.monotonic() - t0, buf.count, buf.head)
+                results[i] = CallResult(
+                    value, error, None, time.monotonic() - t0, buf.count, buf.head
+                )
                 finished.add(i)
                 cond.notify_all()
 

@@ -53,17 +53,28 @@ def test_checkpoints_are_periodic_by_default(tiny_model_dir: Path, tmp_path: Pat
     cfg = GRPOConfig()
     assert cfg.save_every > 0 and cfg.save_every_minutes > 0
     # the time bound fires first here (a tiny fraction of a minute), so every step saves
-    res = train(tiny_cfg(tiny_model_dir, tmp_path / "run", steps=2, save_every_minutes=1e-6, keep_checkpoints=5),
-                echo=lambda s: None)
-    assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["checkpoint-000001", "checkpoint-000002"]
+    res = train(
+        tiny_cfg(
+            tiny_model_dir, tmp_path / "run", steps=2, save_every_minutes=1e-6, keep_checkpoints=5
+        ),
+        echo=lambda s: None,
+    )
+    assert [p.name for p in list_checkpoints(tmp_path / "run")] == [
+        "checkpoint-000001",
+        "checkpoint-000002",
+    ]
     assert all(verify_checkpoint(p) is None for p in list_checkpoints(tmp_path / "run"))
     assert res.steps == 2
 
 
-def test_resume_with_logs_but_no_checkpoint_refuses_and_keeps_the_logs(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_resume_with_logs_but_no_checkpoint_refuses_and_keeps_the_logs(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     before = _fake_run(out, steps=266)
-    with pytest.raises(RunDirError, match=r"holds 266 logged steps .* no checkpoint .* another --output-dir") as caught:
+    with pytest.raises(
+        RunDirError, match=r"holds 266 logged steps .* no checkpoint .* another --output-dir"
+    ) as caught:
         train(tiny_cfg(tiny_model_dir, out, steps=300, resume=True), echo=lambda s: None)
     assert "\n" not in str(caught.value)
     assert (out / "metrics.jsonl").read_bytes() == before
@@ -77,29 +88,56 @@ def test_a_start_that_failed_before_any_step_does_not_block_the_rerun(tmp_path: 
     (out / "metrics.jsonl").write_text("")  # what a start that failed before its first step leaves
     cfg = GRPOConfig(env=("grpo_gym_test/Letter-v0",), output_dir=str(out))
     assert RunDir.open(cfg, print).checkpoint is None
-    (out / "metrics.jsonl").write_text('{"step": 1, "rew')  # a row cut by a kill is not a completed step
+    (out / "metrics.jsonl").write_text(
+        '{"step": 1, "rew'
+    )  # a row cut by a kill is not a completed step
     assert RunDir.open(cfg, print).start_step == 0
 
 
-def test_a_resume_with_nothing_left_to_train_fails(tiny_model_dir: Path, tmp_path: Path, capsys) -> None:
+def test_a_resume_with_nothing_left_to_train_fails(
+    tiny_model_dir: Path, tmp_path: Path, capsys
+) -> None:
     from grpo_gym.cli import main
 
     out = tmp_path / "run"
     _fake_run(out, steps=2, checkpoint_at=2)
     with pytest.raises(NothingToTrain, match="already at step 2 and steps=2"):
         train(tiny_cfg(tiny_model_dir, out, steps=2, resume=True), echo=lambda s: None)
-    code = main(["train", "--model", str(tiny_model_dir), "--env", "grpo_gym_test/Letter-v0", "--output-dir", str(out),
-                 "--steps", "2", "--resume", "--device", "cpu", "--progress", "false"])
+    code = main(
+        [
+            "train",
+            "--model",
+            str(tiny_model_dir),
+            "--env",
+            "grpo_gym_test/Letter-v0",
+            "--output-dir",
+            str(out),
+            "--steps",
+            "2",
+            "--resume",
+            "--device",
+            "cpu",
+            "--progress",
+            "false",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "nothing to train" in err and len(err.strip().splitlines()) == 1
 
 
-def test_a_damaged_checkpoint_is_skipped_for_the_newest_good_one(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_a_damaged_checkpoint_is_skipped_for_the_newest_good_one(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
-    train(tiny_cfg(tiny_model_dir, out, steps=2, save_every=1, keep_checkpoints=3), echo=lambda s: None)
+    train(
+        tiny_cfg(tiny_model_dir, out, steps=2, save_every=1, keep_checkpoints=3),
+        echo=lambda s: None,
+    )
     c1, c2 = list_checkpoints(out)
-    for damage, why in ((lambda p: _edit(p / "grpo_config.json", '"seed": 0', '"seed": 7'), "sha256"),
-                        (lambda p: (p / "tokenizer.json").unlink(), "missing")):
+    for damage, why in (
+        (lambda p: _edit(p / "grpo_config.json", '"seed": 0', '"seed": 7'), "sha256"),
+        (lambda p: (p / "tokenizer.json").unlink(), "missing"),
+    ):
         copy = tmp_path / f"copy-{why}"
         shutil.copytree(c2, copy)
         damage(copy)
@@ -109,16 +147,30 @@ def test_a_damaged_checkpoint_is_skipped_for_the_newest_good_one(tiny_model_dir:
         f.truncate(weights.stat().st_size // 2)
     assert latest_good_checkpoint(out) == (c1, [(c2, verify_checkpoint(c2))])
     said: list[str] = []
-    res = train(tiny_cfg(tiny_model_dir, out, steps=3, save_every=1, keep_checkpoints=3, resume=True), echo=said.append)
-    assert any("skipping damaged checkpoint" in s and "truncated" in s and "checkpoint-000001" in s for s in said), said
+    res = train(
+        tiny_cfg(tiny_model_dir, out, steps=3, save_every=1, keep_checkpoints=3, resume=True),
+        echo=said.append,
+    )
+    assert any(
+        "skipping damaged checkpoint" in s and "truncated" in s and "checkpoint-000001" in s
+        for s in said
+    ), said
     assert [m["step"] for m in res.history] == [2, 3]
     assert (out / "damaged-checkpoint-000002").is_dir()
-    assert [p.name for p in list_checkpoints(out)] == ["checkpoint-000001", "checkpoint-000002", "checkpoint-000003"]
+    assert [p.name for p in list_checkpoints(out)] == [
+        "checkpoint-000001",
+        "checkpoint-000002",
+        "checkpoint-000003",
+    ]
     assert all(verify_checkpoint(p) is None for p in list_checkpoints(out))
 
 
-@pytest.mark.parametrize(("code", "fix"), [(errno.ENOSPC, "free some space"), (errno.EACCES, "make the folder writable")])
-def test_a_failed_checkpoint_write_keeps_the_previous_one(tiny_policy, tmp_path: Path, monkeypatch, code: int, fix: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "fix"), [(errno.ENOSPC, "free some space"), (errno.EACCES, "make the folder writable")]
+)
+def test_a_failed_checkpoint_write_keeps_the_previous_one(
+    tiny_policy, tmp_path: Path, monkeypatch, code: int, fix: str
+) -> None:
     import grpo_gym.agent.checkpoint as ck
 
     model, tok = tiny_policy
@@ -131,7 +183,13 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(tiny_policy, tmp_path:
     with pytest.raises(CheckpointWriteError) as caught:
         save_checkpoint(tmp_path, 2, model, tok, {"x": 2}, {"seed": 0})
     msg = str(caught.value)
-    assert str(tmp_path) in msg and "GB free" in msg and "GB needed" in msg and fix in msg and "checkpoint-000001 is intact" in msg
+    assert (
+        str(tmp_path) in msg
+        and "GB free" in msg
+        and "GB needed" in msg
+        and fix in msg
+        and "checkpoint-000001 is intact" in msg
+    )
     assert caught.value.errno == code
     assert [p.name for p in tmp_path.iterdir()] == [first.name]  # no temporary folder left behind
     assert verify_checkpoint(first) is None and latest_good_checkpoint(tmp_path) == (first, [])
@@ -149,14 +207,45 @@ def test_stop_signals_first_requests_a_stop_second_stops_at_once() -> None:
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
-def test_sigterm_mid_run_saves_says_how_to_resume_and_exits_nonzero(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_sigterm_mid_run_saves_says_how_to_resume_and_exits_nonzero(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
-    args = ["train", "--model", str(tiny_model_dir), "--env", "grpo_gym_test/Letter-v0", "--steps", "500",
-            "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "4", "--device", "cpu", "--output-dir",
-            str(out), "--eval-before-after", "false", "--progress", "false", "--save-every", "0", "--save-every-minutes", "0"]
+    args = [
+        "train",
+        "--model",
+        str(tiny_model_dir),
+        "--env",
+        "grpo_gym_test/Letter-v0",
+        "--steps",
+        "500",
+        "--prompts-per-step",
+        "2",
+        "--group-size",
+        "2",
+        "--max-new-tokens",
+        "4",
+        "--device",
+        "cpu",
+        "--output-dir",
+        str(out),
+        "--eval-before-after",
+        "false",
+        "--progress",
+        "false",
+        "--save-every",
+        "0",
+        "--save-every-minutes",
+        "0",
+    ]
     code = "import sys, tests.fixture_envs; from grpo_gym.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while not (out / "metrics.jsonl").exists() or not (out / "metrics.jsonl").read_text().strip():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
