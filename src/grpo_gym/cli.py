@@ -3,6 +3,7 @@
     envs   grpo_gym.commands.envs   list, show and check environments
     train  grpo_gym.commands.train  GRPO training (flags generated from GRPOConfig)
     eval   grpo_gym.commands.eval   pass rates per environment (flags from EvalConfig)
+    doctor grpo_gym.commands.doctor preflight checks: versions, device, model, template, envs, disk
 
 Flags are generated from the config dataclasses by ``grpo_gym.commands.flags``.
 
@@ -22,7 +23,8 @@ import sys
 
 import grpo_gym
 
-SUBCOMMAND_MODULES = ("grpo_gym.commands.envs", "grpo_gym.commands.train", "grpo_gym.commands.eval")
+SUBCOMMAND_MODULES = ("grpo_gym.commands.envs", "grpo_gym.commands.train", "grpo_gym.commands.eval",
+                      "grpo_gym.commands.doctor")
 
 
 class UserError(Exception):
