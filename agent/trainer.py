@@ -117,13 +117,13 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         if run.last_checkpoint is None or checkpoint_step(run.last_checkpoint) != result.steps:
             run.save(result.steps)
     result.checkpoint, result.history = run.last_checkpoint, run.history
-    if stop.requested is not None:
+    if stop.requested is not None and result.steps < cfg.steps:
         _close(run)
         raise TrainingInterrupted(
             f"stopped by {signal.Signals(stop.requested).name} after step {result.steps}; checkpoint {result.checkpoint}; "
             f"continue with: grpo-gym train --output-dir {run.out} --resume", signum=stop.requested,
             step=result.steps, checkpoint=result.checkpoint)
-    if cfg.eval_before_after:
+    if cfg.eval_before_after and stop.requested is None:  # a signal in the last step skips only this
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
     _close(run)
