@@ -7,12 +7,14 @@ result to the hooks (agent/hooks.py: logs, checkpoints, evaluation, curriculum, 
 
 from __future__ import annotations
 
+import random
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -139,6 +141,8 @@ def _close(run: Run) -> None:
 def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], None]) -> Run:
     """Model, reference, learner, engine and envs for a new or resumed run."""
     torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)  # not used by the step, but saved in checkpoints: seeded so they reproduce
+    np.random.seed(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if device.startswith("cpu") and cfg.keep_cpu_memory:

@@ -3,7 +3,7 @@ that the final checkpoint and metrics equal an uninterrupted run's (same seed).
 
 One command (from the repo root, with the project venv):
 
-    .venv/bin/python benchmarks/soak_kill.py             # K=5 kills, 10 steps, ~5 min on 2 busy cores
+    .venv/bin/python benchmarks/soak_kill.py             # K=5 kills, 16 steps, ~10 min on 2 busy cores
     .venv/bin/python benchmarks/soak_kill.py --kills 20 --steps 30
 
 It writes ``benchmarks/results/soak-kill-cpu.json`` (``--out`` to change), naming the machine.
@@ -145,10 +145,21 @@ def tensors_equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+def differing(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    """The keys (recursively, as paths) whose values differ."""
+    out: list[str] = []
+    for k, v in a.items():
+        if isinstance(v, dict) and isinstance(b.get(k), dict):
+            out += differing(v, b[k], f"{prefix}{k}/")
+        elif not tensors_equal(v, b.get(k)):
+            out.append(f"{prefix}{k}")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0, help="training seed (both runs)")
     ap.add_argument("--kill-seed", type=int, default=1, help="seed of the random kill moments")
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "soak-kill-cpu.json"))
@@ -178,8 +189,12 @@ def main() -> int:
         refusals = finished_early = 0
         while len(kills) < args.kills:
             done = newest_step(run)
+            # a kill that landed after the final checkpoint leaves nothing to interrupt
+            if done >= args.steps:
+                finished_early += 1
+                break
             # kill during start-up (model loading, resume) or at a random moment of a random later step
-            target = rng.randint(done, args.steps - 1)
+            target = rng.randint(done, max(done, min(done + 3, args.steps - 2)))
             proc = start([*train_args(model, run, args.steps, args.seed), "--resume"])
             t_start = time.monotonic()
             if target == done:
@@ -263,6 +278,7 @@ def main() -> int:
             "weights_bytes_compared": len(weights_ref),
             "weights_identical": weights_ref == weights_run,
             "trainer_state_identical": tensors_equal(state_ref, state_run),
+            "trainer_state_differs_in": differing(state_ref, state_run),
             "metrics_rows": len(rows_run),
             "metrics_identical_except_timings": rows_ref == rows_run,
             "wall_s": round(time.monotonic() - t_all, 1),
