@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pytest
 
-import tests.fixture_envs  # noqa: F401  (registers grpo_gym_test/* envs)
 from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.doctor import _chat_template, estimate_step_bytes
 from grpo_gym.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _test_envs() -> None:
+    """Registers grpo_gym_test/* when a test runs, not at collection (test_envs.py checks every env registered then)."""
+    import tests.fixture_envs  # noqa: F401
 
 
 def test_doctor_passes_on_the_tiny_model_and_a_sound_env(
