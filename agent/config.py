@@ -100,7 +100,8 @@ class GRPOConfig:
     keep_cpu_memory: bool = field(default=True, metadata=_h("CPU: keep freed memory for reuse instead of page-faulting big tensors in each step (faster; resident memory stays at its peak)"))
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))
     output_dir: str = field(default="runs/grpo", metadata=_h("checkpoints, metrics.jsonl, samples.jsonl"))
-    save_every: int = field(default=0, metadata=_h("checkpoint every N steps (0 = at the end only)"))
+    save_every: int = field(default=50, metadata=_h("checkpoint every N steps, or every save_every_minutes, whichever comes first (0 = no step bound)"))
+    save_every_minutes: float = field(default=15.0, metadata=_h("checkpoint when this many minutes have passed since the last one (0 = no time bound; with save_every 0 too, only at the end)"))
     keep_checkpoints: int = field(default=2, metadata=_h("how many recent checkpoints to keep"))
     resume: bool = field(default=False, metadata=_h("continue from the newest complete checkpoint in output_dir"))
     eval_every: int = field(default=0, metadata=_h("evaluate on the test split every N steps (0 = off)"))
@@ -109,6 +110,8 @@ class GRPOConfig:
     eval_temperature: float = field(default=0.0, metadata=_h("evaluation temperature (0 = greedy pass@1)"))
     sample_every: int = field(default=10, metadata=_h("write sample replies to samples.jsonl every N steps"))
     strict_rewards: bool = field(default=False, metadata=_h("a reward/env error stops training (for debugging envs)"))
+    score_timeout_s: float = field(default=120.0, metadata=_h("watchdog: wall-time bound in seconds on one env reset or step (scoring) call; past it the env, seed and stack are reported (0 = no bound)"))
+    on_stuck: Literal["skip", "abort"] = field(default="skip", metadata=_h("an env call past score_timeout_s: skip (score 0, counted in reward_errors/reward_timeouts) or abort the run"))
     progress: bool = field(default=True, metadata=_h("show a progress bar"))
 
     def __post_init__(self) -> None:
@@ -130,6 +133,11 @@ class GRPOConfig:
         for name in ("warmup_steps", "save_every", "eval_every", "sample_every", "ref_sync_every", "overlong_penalty", "curriculum_every", "threads"):
             if getattr(self, name) < 0:
                 bad(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("save_every_minutes", "score_timeout_s"):
+            if getattr(self, name) < 0:
+                bad(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.on_stuck not in ("skip", "abort"):
+            bad(f"on_stuck={self.on_stuck!r}: use skip or abort")
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
         if self.sampling.temperature <= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,14 @@ class PeriodicEval(Hook):
         run.echo(f"step {step}: " + format_summary(ev))
 
 
+class EnvHealth(Hook):
+    """Adds how the envs behaved to the metrics row: calls the watchdog abandoned, characters printed."""
+
+    def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
+        m["env_stuck"] = res.rollout.stuck
+        m["env_output_chars"] = res.rollout.output_chars
+
+
 class MetricsLog(Hook):
     """One JSON row per step in ``metrics.jsonl``; scalars to TensorBoard when it is installed."""
 
@@ -135,14 +144,21 @@ class Callback(Hook):
 
 
 class PeriodicCheckpoint(Hook):
-    """Every ``every`` steps (not the last: the final checkpoint follows), an atomic checkpoint."""
+    """An atomic checkpoint every ``every`` steps or ``minutes`` minutes, whichever comes first.
 
-    def __init__(self, every: int) -> None:
+    Not after the last step: the final checkpoint follows. 0 turns a bound off.
+    """
+
+    def __init__(self, every: int, minutes: float) -> None:
         self.every = every
+        self.seconds = minutes * 60.0
+        self.last = time.monotonic()
 
     def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
-        if step % self.every == 0 and step < run.cfg.steps:
+        due = (self.every and step % self.every == 0) or (self.seconds and time.monotonic() - self.last >= self.seconds)
+        if due and step < run.cfg.steps:
             run.save(step)
+            self.last = time.monotonic()
 
 
 def default_hooks(run: Run, on_step: Callable[[int, dict[str, Any]], None] | None) -> list[Hook]:
@@ -155,13 +171,14 @@ def default_hooks(run: Run, on_step: Callable[[int, dict[str, Any]], None] | Non
         hooks.append(ReferenceSync(cfg.ref_sync_every))
     if cfg.eval_every:
         hooks.append(PeriodicEval(cfg.eval_every))
+    hooks.append(EnvHealth())
     hooks.append(MetricsLog(run))
     if cfg.sample_every:
         hooks.append(SampleLog(run, cfg.sample_every))
     if on_step is not None:
         hooks.append(Callback(on_step))
-    if cfg.save_every:
-        hooks.append(PeriodicCheckpoint(cfg.save_every))
+    if cfg.save_every or cfg.save_every_minutes:
+        hooks.append(PeriodicCheckpoint(cfg.save_every, cfg.save_every_minutes))
     return hooks
 
 

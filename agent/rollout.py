@@ -4,8 +4,13 @@
 to each distinct prompt in ONE batched call, steps the envs with the replies, and — for
 multi-turn envs — keeps generating follow-up replies for the episodes that are still running.
 The trainer and the evaluator both call it, so they see identical prompts, sampling and
-scoring. A reward function or env that raises on one reply scores that reply 0 and records the
-error; ``strict=True`` re-raises instead (for people debugging an env).
+scoring. A reward function or env that raises on one reply (or in ``reset``) scores that reply 0
+and records the error; ``strict=True`` re-raises instead (for people debugging an env).
+
+Every ``reset`` and ``step`` runs on a worker thread under a watchdog (agent/watchdog.py): a call
+past the pool's ``timeout_s`` is reported with its env id, seed and stack, and either scores 0
+(counted in ``errors`` and the episode's ``timed_out``; the env instance is replaced) or aborts
+with ``EnvStuckError``, as ``on_stuck`` says. What envs print is counted, not echoed.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -26,9 +31,13 @@ from torch import Tensor
 from grpo_gym.envs import make as make_env  # also registers the built-in and plugin envs
 
 from .engines import Engine
+from .errors import EnvStuckError
 from .sampling import Conversation, Policy
+from .watchdog import CallResult, run_bounded
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_LOUD = 100_000  # characters printed by one env call above which the run's log says so
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,8 @@ class Rollout:
     errors: int = 0  # reward/env errors (each scored 0)
     generate_s: float = 0.0  # seconds in the policy
     score_s: float = 0.0  # seconds in env.reset/step (scoring)
+    stuck: int = 0  # env calls the watchdog abandoned (also counted in errors)
+    output_chars: int = 0  # characters the envs printed
 
     def rewards(self) -> Tensor:
         """``[B, G]`` episode rewards."""
@@ -98,7 +109,8 @@ class Rollout:
         samples = [s for s in self.samples if s.episode in remap]
         for s in samples:
             s.episode = remap[s.episode]
-        return Rollout([self.episodes[i] for i in keep], samples, G, self.errors, self.generate_s, self.score_s)
+        return Rollout([self.episodes[i] for i in keep], samples, G, self.errors, self.generate_s, self.score_s,
+                       self.stuck, self.output_chars)
 
     @staticmethod
     def merge(parts: list[Rollout]) -> Rollout:
@@ -112,7 +124,8 @@ class Rollout:
                 s.episode += offset
                 samples.append(s)
         return Rollout(episodes, samples, parts[0].group_size, sum(r.errors for r in parts),
-                       sum(r.generate_s for r in parts), sum(r.score_s for r in parts))
+                       sum(r.generate_s for r in parts), sum(r.score_s for r in parts), sum(r.stuck for r in parts),
+                       sum(r.output_chars for r in parts))
 
 
 @dataclass(frozen=True)
@@ -149,10 +162,16 @@ class EnvPool:
     """Env instances by (env id, slot), created with ``gymnasium.make`` and reused across batches."""
 
     def __init__(self, env_kwargs: dict[str, dict[str, Any]] | None = None, system_prompt: str | None = None,
-                 *, strict: bool = False) -> None:
+                 *, strict: bool = False, timeout_s: float = 0.0, on_stuck: Literal["skip", "abort"] = "skip",
+                 threads: int = 4) -> None:
         self.env_kwargs = env_kwargs or {}
         self.system_prompt_override = system_prompt or None
         self.strict = strict  # scorer errors raise (TextEnv.set_strict) instead of scoring 0
+        self.timeout_s = timeout_s  # watchdog bound on one reset/step call (0 = none)
+        self.on_stuck = on_stuck
+        self.threads = threads  # concurrent env calls
+        self.stuck_calls = 0  # calls the watchdog abandoned, over the pool's life
+        self.output_chars = 0  # characters the envs printed, over the pool's life
         self.levels: dict[str, int] = {}  # curriculum level per env id (applied to every slot)
         self._envs: dict[tuple[str, int], gym.Env] = {}
 
@@ -185,6 +204,29 @@ class EnvPool:
                 env.unwrapped.set_difficulty(level)  # type: ignore[attr-defined]
         return level
 
+    def discard(self, env_id: str, slot: int) -> None:
+        """Forget an env instance (one stuck in a call): the next ``get`` makes a fresh one."""
+        self._envs.pop((env_id, slot), None)
+
+    def run(self, phase: str, calls: list[tuple[Episode, int, Callable[[], T]]]) -> list[CallResult[T]]:
+        """Run env calls (episode, slot, call) under the watchdog; report stuck and loud ones."""
+        results = run_bounded([c for _, _, c in calls], threads=self.threads, timeout_s=self.timeout_s)
+        for (ep, slot, _), res in zip(calls, results, strict=True):
+            self.output_chars += res.output_bytes
+            self.stuck_calls += res.stuck_stack is not None
+            if res.output_bytes > _LOUD:
+                log.warning("%s of %s seed=%d printed %d characters (first: %r)", phase, ep.env_id, ep.seed,
+                            res.output_bytes, res.output_head[:200])
+            if res.stuck_stack is None:
+                continue
+            self.discard(ep.env_id, slot)
+            where = f"{phase} of {ep.env_id} (seed {ep.seed}) is still running after {res.seconds:.0f}s"
+            log.error("%s; its thread's stack:\n%s", where, res.stuck_stack)
+            if self.on_stuck == "abort":
+                raise EnvStuckError(f"{where} (stack logged above): fix the env, raise score_timeout_s, "
+                                    "or set on_stuck='skip' to score such calls 0 and go on")
+        return results
+
     def system_prompt(self, env_id: str) -> str | None:
         if self.system_prompt_override:
             return self.system_prompt_override
@@ -209,16 +251,22 @@ def prompt_stream(env_ids: Sequence[str], weights: Sequence[float] | None, seed:
     return [PromptRequest(env_ids[int(i)], int(s), split) for i, s in zip(ids, seeds, strict=True)]
 
 
-def _step_env(env: gym.Env, episode: Episode, reply: str, strict: bool) -> tuple[str | None, int]:
-    """Step one env with one reply; update the episode. Returns (next observation or None, errors)."""
-    try:
-        out = StepOutcome.from_step(*env.step(reply))
-    except Exception as exc:
+def _apply_step(episode: Episode, res: CallResult[StepOutcome], reply: str, strict: bool) -> tuple[str | None, int]:
+    """Fold one env.step result into its episode. Returns (next observation or None, errors)."""
+    exc = res.error
+    if exc is not None and not isinstance(exc, Exception):
+        raise exc  # KeyboardInterrupt, SystemExit: not the env's business
+    if exc is not None:
         if strict:
             exc.add_note(f"while stepping {episode.env_id} (seed {episode.seed}) with reply {reply[:200]!r}")
-            raise
+            raise exc
         episode.error = f"{type(exc).__name__}: {exc}"
         return None, 1
+    if res.stuck_stack is not None:
+        episode.error, episode.timed_out = f"env.step still running after {res.seconds:.0f}s (watchdog)", True
+        return None, 1
+    out = res.value
+    assert out is not None
     if not math.isfinite(out.reward):
         if strict:
             raise ValueError(f"{episode.env_id} returned a non-finite reward {out.reward!r} (seed {episode.seed})")
@@ -233,6 +281,45 @@ def _step_env(env: gym.Env, episode: Episode, reply: str, strict: bool) -> tuple
     return (None if out.done else out.observation), int(out.error is not None)
 
 
+def _step(env: gym.Env, reply: str) -> StepOutcome:
+    return StepOutcome.from_step(*env.step(reply))
+
+
+def _reset(envs: EnvPool, requests: Sequence[PromptRequest], group_size: int, strict: bool) -> tuple[list[Episode], list[Conversation], int]:
+    """Reset one env per episode (under the watchdog). A reset that raises or hangs costs that episode:
+    it scores 0 (``error`` set) and shares its group's prompt if another slot got one."""
+    episodes: list[Episode] = []
+    calls: list[tuple[Episode, int, Callable[[], Any]]] = []
+    for g, req in enumerate(requests):
+        system = envs.system_prompt(req.env_id)
+        for j in range(group_size):
+            slot = g * group_size + j
+            ep = Episode(req.env_id, req.seed, req.split, g, [{"role": "system", "content": system}] if system else [])
+            episodes.append(ep)
+            calls.append((ep, slot, partial(envs.get(req.env_id, slot).reset, seed=req.seed, options={"split": req.split})))
+    results = envs.run("env.reset", calls)
+    errors = 0
+    for ep, res in zip(episodes, results, strict=True):
+        if res.error is not None and (strict or not isinstance(res.error, Exception)):
+            res.error.add_note(f"while resetting {ep.env_id} (seed {ep.seed})")
+            raise res.error
+        if res.error is not None or res.stuck_stack is not None:
+            errors += 1
+            ep.timed_out = res.stuck_stack is not None
+            ep.error = f"env.reset failed: {type(res.error).__name__}: {res.error}" if res.error else "env.reset hung (watchdog)"
+            if errors <= 3:
+                log.warning("%s seed=%d: %s", ep.env_id, ep.seed, ep.error)
+    convs: list[Conversation] = []
+    for g in range(len(requests)):
+        group = list(zip(episodes[g * group_size : (g + 1) * group_size], results[g * group_size : (g + 1) * group_size], strict=True))
+        prompt = next((str(res.value[0]) for ep, res in group if ep.error is None and res.value is not None), "")
+        for ep, res in group:
+            obs = str(res.value[0]) if ep.error is None and res.value is not None else prompt
+            ep.conversation.append({"role": "user", "content": obs})
+        convs.append(list(episodes[(g + 1) * group_size - 1].conversation))
+    return episodes, convs, errors
+
+
 def collect(
     policy: Policy,
     requests: Sequence[PromptRequest],
@@ -241,29 +328,20 @@ def collect(
     *,
     strict: bool = False,
     max_logged_errors: int = 3,
-    score_threads: int = 4,
 ) -> Rollout:
     """Run ``group_size`` episodes per request (consecutive episodes form one GRPO group).
 
     With an ``Engine`` the token tensors of every reply are kept for training; any other
-    policy (e.g. a scripted one in tests, a served model) yields episodes only.
+    policy (e.g. a scripted one in tests, a served model) yields episodes only. Envs whose reset
+    failed get replies too (the batch is per group) but are not stepped: they score 0.
     """
     t_score = time.perf_counter()
-    episodes: list[Episode] = []
-    convs: list[Conversation] = []
-    for g, req in enumerate(requests):
-        system = envs.system_prompt(req.env_id)
-        for j in range(group_size):
-            env = envs.get(req.env_id, g * group_size + j)
-            obs, _ = env.reset(seed=req.seed, options={"split": req.split})
-            conv: Conversation = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": obs}]
-            episodes.append(Episode(req.env_id, req.seed, req.split, g, conv))
-        convs.append(list(episodes[-1].conversation))
-
+    stuck0, chars0 = envs.stuck_calls, envs.output_chars
+    episodes, convs, errors = _reset(envs, requests, group_size, strict)
+    failed = {i for i, ep in enumerate(episodes) if ep.error is not None}
     score_s = time.perf_counter() - t_score
     generate_s = 0.0
     samples: list[Sample] = []
-    errors = 0
     active = list(range(len(episodes)))
     first = True
     while active:
@@ -296,13 +374,12 @@ def collect(
                                       ep.truncated, engine_logp))
         # score concurrently: each episode has its own env, and symbolic checks wait on worker
         # processes (rewards.pool), so threads keep every math worker busy
-        steps = [(envs.get(episodes[i].env_id, i), episodes[i], texts[row], strict) for row, i in enumerate(active)]
-        if score_threads > 1 and len(steps) > 1:
-            with ThreadPoolExecutor(max_workers=min(score_threads, len(steps))) as ex:
-                results = list(ex.map(lambda args: _step_env(*args), steps))
-        else:
-            results = [_step_env(*args) for args in steps]
-        for i, (_, ep, reply, _), (nxt, err) in zip(active, steps, results, strict=True):
+        steps = [(i, texts[row]) for row, i in enumerate(active) if i not in failed]
+        results = envs.run("env.step", [(episodes[i], i, partial(_step, envs.get(episodes[i].env_id, i), reply))
+                                        for i, reply in steps])
+        for (i, reply), res in zip(steps, results, strict=True):
+            ep = episodes[i]
+            nxt, err = _apply_step(ep, res, reply, strict)
             if err and errors < max_logged_errors:
                 log.warning("reward error in %s seed=%d: %s; reply=%r", ep.env_id, ep.seed, ep.error, reply[:200])
             errors += err
@@ -311,4 +388,5 @@ def collect(
                 still.append(i)
         active, first = still, False
         score_s += time.perf_counter() - t1
-    return Rollout(episodes, samples, group_size, errors, generate_s, score_s)
+    return Rollout(episodes, samples, group_size, errors, generate_s, score_s, envs.stuck_calls - stuck0,
+                   envs.output_chars - chars0)

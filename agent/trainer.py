@@ -7,21 +7,26 @@ result to the hooks (agent/hooks.py: logs, checkpoints, evaluation, curriculum, 
 
 from __future__ import annotations
 
+import random
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from grpo_gym.envs import make as make_env
 
-from .checkpoint import load_trainer_state, save_checkpoint, set_rng_state
+from .checkpoint import checkpoint_step, load_trainer_state, save_checkpoint, set_rng_state
 from .config import GRPOConfig
 from .engines import Engine, make_engine
+from .errors import NothingToTrain, TrainingInterrupted
 from .fast.memory import keep_freed_memory
 from .hooks import default_hooks, evaluate_policy
+from .interrupt import StopSignals
 from .metrics import step_metrics
 from .model import default_device, load_policy
 from .report import EvalReport, format_summary
@@ -86,6 +91,9 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     for env_id in cfg.env:  # fail fast, before loading a model: unknown ids (with close matches), bad settings
         make_env(env_id, **env_kwargs.get(env_id, {})).close()
     run_dir = RunDir.open(cfg, echo)
+    if run_dir.start_step >= cfg.steps:
+        raise NothingToTrain(f"{run_dir.checkpoint} is already at step {run_dir.start_step} and steps={cfg.steps}: "
+                             f"nothing to train; set steps above {run_dir.start_step} to continue the run")
     run = _build(cfg, run_dir, device, echo)
     ckpt, start = run_dir.checkpoint, run_dir.start_step
     result = TrainResult(run.out, start, ckpt)
@@ -96,35 +104,50 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
     hooks = default_hooks(run, on_step)
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="grpo", disable=not cfg.progress,
                dynamic_ncols=True)
-    try:
-        for step in bar:
-            res = grpo_step(cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id)
-            m = step_metrics(step + 1, res)
+    with StopSignals(echo) as stop:
+        try:
+            for step in bar:
+                if stop.requested is not None:
+                    break
+                res = grpo_step(cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id)
+                m = step_metrics(step + 1, res)
+                for hook in hooks:
+                    hook.on_step(run, step + 1, res, m)
+                run.history.append(m)
+                result.steps = step + 1
+                bar.set_postfix(reward=f"{m['reward_mean']:.2f}", pass_=f"{m['pass_rate']:.2f}", kl=f"{m['kl']:.3f}")
+        finally:
+            bar.close()
             for hook in hooks:
-                hook.on_step(run, step + 1, res, m)
-            run.history.append(m)
-            result.steps = step + 1
-            bar.set_postfix(reward=f"{m['reward_mean']:.2f}", pass_=f"{m['pass_rate']:.2f}", kl=f"{m['kl']:.3f}")
-    finally:
-        bar.close()
-        for hook in hooks:
-            hook.on_end(run)
-        run.learner.close()
-    if result.steps > start or run.last_checkpoint is None:
-        run.save(result.steps)
+                hook.on_end(run)
+            run.learner.close()
+        if run.last_checkpoint is None or checkpoint_step(run.last_checkpoint) != result.steps:
+            run.save(result.steps)
     result.checkpoint, result.history = run.last_checkpoint, run.history
-    if cfg.eval_before_after:
+    if stop.requested is not None and result.steps < cfg.steps:
+        _close(run)
+        raise TrainingInterrupted(
+            f"stopped by {signal.Signals(stop.requested).name} after step {result.steps}; checkpoint {result.checkpoint}; "
+            f"continue with: grpo-gym train --output-dir {run.out} --resume", signum=stop.requested,
+            step=result.steps, checkpoint=result.checkpoint)
+    if cfg.eval_before_after and stop.requested is None:  # a signal in the last step skips only this
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
+    _close(run)
+    return result
+
+
+def _close(run: Run) -> None:
     run.engine.close()
     run.envs.close()
     run.eval_envs.close()
-    return result
 
 
 def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], None]) -> Run:
     """Model, reference, learner, engine and envs for a new or resumed run."""
     torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)  # not used by the step, but saved in checkpoints: seeded so they reproduce
+    np.random.seed(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if device.startswith("cpu") and cfg.keep_cpu_memory:
@@ -144,8 +167,8 @@ def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], 
         ref_path = ckpt / "reference" if (ckpt / "reference").exists() else cfg.model
         reference = load_policy(ref_path, device=device, dtype=torch.float32)[0] if cfg.beta > 0 else None
         learner = Learner(cfg, model, reference, device)
-    envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards)
-    eval_envs = EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards)
+    envs, eval_envs = (EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards,
+                               timeout_s=cfg.score_timeout_s, on_stuck=cfg.on_stuck) for _ in range(2))
     engine = make_engine(model, tokenizer, cfg.sampling, cfg.vllm, seed=cfg.seed)
     run = Run(cfg, run_dir.path, model, tokenizer, learner, engine, envs,
               eval_envs, echo, last_checkpoint=ckpt)

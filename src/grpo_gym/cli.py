@@ -4,11 +4,15 @@
     train  grpo_gym.commands.train  GRPO training (flags generated from GRPOConfig)
     eval   grpo_gym.commands.eval   pass rates per environment (flags from EvalConfig)
     rewards grpo_gym.commands.rewards  audit a math reward against math-verify
+    doctor grpo_gym.commands.doctor preflight checks: versions, device, model, template, envs, disk
 
 Flags are generated from the config dataclasses by ``grpo_gym.commands.flags``.
 
-Errors a user can fix (bad flags, unknown env, missing model) print one line and exit 2;
-set ``GRPO_GYM_DEBUG=1`` for the full traceback.
+Errors a user can fix (bad flags, unknown env, missing model, a run folder in the way) print one
+line and exit 2; a run that cannot go on (nothing left to train, a checkpoint that cannot be
+written, a stuck env with ``--on-stuck abort``) prints one line and exits 1; a run stopped by
+SIGINT/SIGTERM after saving exits 128 + the signal number (130, 143) and says how to resume.
+Set ``GRPO_GYM_DEBUG=1`` for the full traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import sys
 import grpo_gym
 
 SUBCOMMAND_MODULES = ("grpo_gym.commands.envs", "grpo_gym.commands.train", "grpo_gym.commands.eval",
-                      "grpo_gym.commands.rewards")
+                      "grpo_gym.commands.rewards", "grpo_gym.commands.doctor")
 
 
 class UserError(Exception):
@@ -49,11 +53,31 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (UserError, ValueError, FileNotFoundError, ModelLoadError, gymnasium.error.Error)
 
 
+def _run_error_types() -> tuple[type[BaseException], ...]:
+    from grpo_gym.agent.errors import CheckpointWriteError, EnvStuckError, NothingToTrain
+
+    return (NothingToTrain, CheckpointWriteError, EnvStuckError)
+
+
+def _interrupted_type() -> type[BaseException]:
+    from grpo_gym.agent.errors import TrainingInterrupted
+
+    return TrainingInterrupted
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except _interrupted_type() as exc:  # the except clauses import the library only on an error
+        print(f"grpo-gym {args.command}: {exc}", file=sys.stderr)
+        return 128 + int(getattr(exc, "signum", 2))
+    except _run_error_types() as exc:
+        if os.environ.get("GRPO_GYM_DEBUG"):
+            raise
+        print(f"grpo-gym {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("grpo-gym: interrupted", file=sys.stderr)
         return 130

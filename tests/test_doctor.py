@@ -1,0 +1,95 @@
+"""`grpo-gym doctor`: preflight checks pass on a sound setup, and each failure says how to fix it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.doctor import _chat_template, estimate_step_bytes
+from grpo_gym.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _test_envs() -> None:
+    """Registers grpo_gym_test/* when a test runs, not at collection (test_envs.py checks every env registered then)."""
+    import tests.fixture_envs  # noqa: F401
+
+
+def test_doctor_passes_on_the_tiny_model_and_a_sound_env(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "doctor",
+            "--model",
+            str(tiny_model_dir),
+            "--env",
+            "grpo_gym_test/Letter-v0",
+            "--device",
+            "cpu",
+            "--output-dir",
+            str(tmp_path / "run"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for name in (
+        "versions",
+        "device",
+        "model",
+        "chat template",
+        "memory per step",
+        "env grpo_gym_test/Letter-v0",
+        "output folder",
+    ):
+        assert f"ok    {name}" in out, name
+
+
+def test_doctor_failures_say_how_to_fix(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code = main(
+        [
+            "doctor",
+            "--skip-model",
+            "--env",
+            "grpo_gym_test/BrokenScorer-v0",
+            "--device",
+            "cpu",
+            "--output-dir",
+            str(blocker),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  env grpo_gym_test/BrokenScorer-v0" in out and "below its max_reward" in out
+    assert "FAIL  output folder" in out and "is a file" in out
+    assert out.count("fix: ") == 2
+
+
+def test_a_template_that_rewrites_earlier_turns_fails_the_prefix_check(tiny_policy) -> None:
+    _, tok = tiny_policy
+    assert _chat_template(tok).ok
+    # like templates that strip earlier turns' reasoning: the assistant turn renders differently once followed
+    tok.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+        "{% if m['role'] == 'assistant' and not loop.last %}{{ m['content'].split('</think>')[-1] }}"
+        "{% else %}{{ m['content'] }}{% endif %}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    check = _chat_template(tok)
+    assert not check.ok and "earlier turns" in check.detail and "chat_template" in check.fix
+
+
+def test_memory_estimate_grows_with_the_batch_and_shrinks_with_checkpointing() -> None:
+    small = estimate_step_bytes(GRPOConfig(micro_batch_size=2), 135_000_000, 576, 30, 49152)
+    big = estimate_step_bytes(GRPOConfig(micro_batch_size=16), 135_000_000, 576, 30, 49152)
+    ckpt = estimate_step_bytes(
+        GRPOConfig(micro_batch_size=16, gradient_checkpointing=True), 135_000_000, 576, 30, 49152
+    )
+    assert small["weights_and_optimizer"] == 135_000_000 * 4 * 5
+    assert small["total"] < big["total"] and ckpt["activations"] < big["activations"]
