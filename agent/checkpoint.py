@@ -35,8 +35,12 @@ _NAME = re.compile(r"^checkpoint-(\d+)$")
 
 
 def rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
@@ -47,8 +51,16 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(output_dir: Path, step: int, model, tokenizer, trainer_state: dict[str, Any], config: dict[str, Any],
-                    reference=None, keep: int = 2) -> Path:
+def save_checkpoint(
+    output_dir: Path,
+    step: int,
+    model,
+    tokenizer,
+    trainer_state: dict[str, Any],
+    config: dict[str, Any],
+    reference=None,
+    keep: int = 2,
+) -> Path:
     """Write ``output_dir/checkpoint-{step:06d}`` atomically; prune older ones beyond ``keep``."""
     final = output_dir / f"checkpoint-{step:06d}"
     tmp: Path | None = None
@@ -80,7 +92,9 @@ def save_checkpoint(output_dir: Path, step: int, model, tokenizer, trainer_state
     return final
 
 
-def _write_error(exc: OSError, output_dir: Path, final: Path, model, reference) -> CheckpointWriteError:
+def _write_error(
+    exc: OSError, output_dir: Path, final: Path, model, reference
+) -> CheckpointWriteError:
     """A one-line error naming the folder, the free space and about how much a checkpoint needs."""
     previous = list_checkpoints(output_dir)
     need = _folder_bytes(previous[-1]) if previous else _estimate_bytes(model, reference)
@@ -89,16 +103,26 @@ def _write_error(exc: OSError, output_dir: Path, final: Path, model, reference) 
     except OSError:
         free = "free space unknown"
     kept = f"; {previous[-1].name} is intact" if previous else ""
-    fix = ("make the folder writable or choose another --output-dir" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
-           else "free some space or choose another --output-dir")
-    return CheckpointWriteError(exc.errno, f"cannot write {final.name} in {output_dir} ({exc.strerror}): {free}, "
-                                f"about {need / 1e9:.2f} GB needed{kept}; {fix}")
+    fix = (
+        "make the folder writable or choose another --output-dir"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        else "free some space or choose another --output-dir"
+    )
+    return CheckpointWriteError(
+        exc.errno,
+        f"cannot write {final.name} in {output_dir} ({exc.strerror}): {free}, "
+        f"about {need / 1e9:.2f} GB needed{kept}; {fix}",
+    )
 
 
 def _estimate_bytes(model, reference) -> int:
     """Weights + two AdamW moments for the policy, weights for the reference."""
     weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    ref = sum(p.numel() * p.element_size() for p in reference.parameters()) if reference is not None else 0
+    ref = (
+        sum(p.numel() * p.element_size() for p in reference.parameters())
+        if reference is not None
+        else 0
+    )
     return 3 * weights + ref
 
 
@@ -117,7 +141,10 @@ def _sha256(path: Path) -> str:
 def write_manifest(folder: Path) -> None:
     """``manifest.json``: {relative path: {size, sha256}} of every file in ``folder``."""
     files = sorted(f for f in folder.rglob("*") if f.is_file() and f.name != MANIFEST_FILE)
-    entries = {f.relative_to(folder).as_posix(): {"size": f.stat().st_size, "sha256": _sha256(f)} for f in files}
+    entries = {
+        f.relative_to(folder).as_posix(): {"size": f.stat().st_size, "sha256": _sha256(f)}
+        for f in files
+    }
     tmp = folder / (MANIFEST_FILE + ".tmp")
     tmp.write_text(json.dumps({"files": entries}, indent=1))
     os.replace(tmp, folder / MANIFEST_FILE)
@@ -130,7 +157,11 @@ def verify_checkpoint(path: Path) -> str | None:
     """
     manifest = path / MANIFEST_FILE
     if not manifest.exists():
-        return None if (path / STATE_FILE).exists() else f"no {MANIFEST_FILE} and no {STATE_FILE} (incomplete)"
+        return (
+            None
+            if (path / STATE_FILE).exists()
+            else f"no {MANIFEST_FILE} and no {STATE_FILE} (incomplete)"
+        )
     try:
         entries = json.loads(manifest.read_text())["files"]
     except (ValueError, KeyError, TypeError):
@@ -141,7 +172,9 @@ def verify_checkpoint(path: Path) -> str | None:
             return f"{rel} is missing"
         size = f.stat().st_size
         if size != want["size"]:
-            return f"{rel} is {size} bytes, the manifest says {want['size']} (truncated or replaced)"
+            return (
+                f"{rel} is {size} bytes, the manifest says {want['size']} (truncated or replaced)"
+            )
         if _sha256(f) != want["sha256"]:
             return f"{rel} does not match its sha256 in the manifest (corrupt or edited)"
     return None
@@ -151,8 +184,13 @@ def list_checkpoints(output_dir: Path, *, complete_only: bool = True) -> list[Pa
     """Checkpoint folders (with their state file unless ``complete_only=False``), oldest first."""
     if not output_dir.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in output_dir.iterdir()
-             if (m := _NAME.match(p.name)) and p.is_dir() and (not complete_only or (p / STATE_FILE).exists())]
+    found = [
+        (int(m.group(1)), p)
+        for p in output_dir.iterdir()
+        if (m := _NAME.match(p.name))
+        and p.is_dir()
+        and (not complete_only or (p / STATE_FILE).exists())
+    ]
     return [p for _, p in sorted(found)]
 
 

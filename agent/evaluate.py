@@ -35,7 +35,14 @@ from .report import EnvResult, EvalReport, ModelInfo, Provenance, SampleRecord, 
 from .rollout import EnvPool, Episode, PromptRequest, collect
 from .sampling import Policy, SamplingConfig
 
-__all__ = ["EvalConfig", "EvalReport", "evaluate", "format_summary", "problem_seeds", "resolve_env_ids"]
+__all__ = [
+    "EvalConfig",
+    "EvalReport",
+    "evaluate",
+    "format_summary",
+    "problem_seeds",
+    "resolve_env_ids",
+]
 
 
 def _h(text: str) -> dict[str, str]:
@@ -54,26 +61,79 @@ def parse_problems(text: str) -> int:
 class EvalConfig:
     """What to evaluate and how; the ``grpo-gym eval`` flags are generated from these fields."""
 
-    model: str = field(default=DEFAULT_MODEL, metadata=_h("model: 'smollm2-135m', a .gguf file, a local folder, a checkpoint or a hub id"))
-    env: tuple[str, ...] = field(default=(), metadata=_h("env id to evaluate; repeat the flag or give a comma list"))
-    suite: Literal["all", "builtin"] | None = field(default=None, metadata=_h("'all' = every registered env, 'builtin' = the grpo_gym/ suite"))
-    problems: int = field(default=32, metadata={**_h("P: test-split problems per env; 'all' = every test problem of a benchmark env, each once"), "parse": parse_problems})
+    model: str = field(
+        default=DEFAULT_MODEL,
+        metadata=_h(
+            "model: 'smollm2-135m', a .gguf file, a local folder, a checkpoint or a hub id"
+        ),
+    )
+    env: tuple[str, ...] = field(
+        default=(), metadata=_h("env id to evaluate; repeat the flag or give a comma list")
+    )
+    suite: Literal["all", "builtin"] | None = field(
+        default=None, metadata=_h("'all' = every registered env, 'builtin' = the grpo_gym/ suite")
+    )
+    problems: int = field(
+        default=32,
+        metadata={
+            **_h(
+                "P: test-split problems per env; 'all' = every test problem of a benchmark env, each once"
+            ),
+            "parse": parse_problems,
+        },
+    )
     n: int = field(default=8, metadata=_h("N: samples per problem (forced to 1 at temperature 0)"))
-    k: tuple[int, ...] = field(default=(), metadata=_h("k values for pass@k, comma-separated, each <= n (default: 1, powers of 2 below n, n)"))
-    sampling: SamplingConfig = field(default_factory=SamplingConfig, metadata=_h("how replies are sampled (temperature 0 = greedy, then n = 1)"))
+    k: tuple[int, ...] = field(
+        default=(),
+        metadata=_h(
+            "k values for pass@k, comma-separated, each <= n (default: 1, powers of 2 below n, n)"
+        ),
+    )
+    sampling: SamplingConfig = field(
+        default_factory=SamplingConfig,
+        metadata=_h("how replies are sampled (temperature 0 = greedy, then n = 1)"),
+    )
     seed: int = field(default=0, metadata=_h("eval seed: decides the problems and the sampling"))
-    batch_size: int = field(default=16, metadata=_h("problems per batched generate call (x n replies)"))
-    device: str = field(default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ..."))
-    dtype: str = field(default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16"))
-    json_out: str | None = field(default=None, metadata=_h("write the JSON report (results + provenance) here"))
-    md_out: str | None = field(default=None, metadata=_h("write the Markdown report here (plots go beside it)"))
-    samples_out: str | None = field(default=None, metadata=_h("write every sample (prompt, reply, reward, pass) as JSONL here"))
-    plots: Literal["auto", "on", "off"] = field(default="auto", metadata=_h("PNG plots beside --md-out: auto = if matplotlib is installed"))
-    training_metrics: str | None = field(default=None, metadata=_h("a run's metrics.jsonl: add its training curve to the Markdown report"))
-    strict: bool = field(default=False, metadata=_h("re-raise env/reward errors instead of scoring them 0"))
-    env_kwargs: str = field(default="", metadata=_h('JSON settings for the envs, as in train: {"digits": 2} for one env, or {"ENV_ID": {...}} per env'))
-    system_prompt: str = field(default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)"))
-    progress: bool = field(default=True, metadata=_h("show a progress bar per env (problems done, running pass rate)"))
+    batch_size: int = field(
+        default=16, metadata=_h("problems per batched generate call (x n replies)")
+    )
+    device: str = field(
+        default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ...")
+    )
+    dtype: str = field(
+        default="auto", metadata=_h("auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16")
+    )
+    json_out: str | None = field(
+        default=None, metadata=_h("write the JSON report (results + provenance) here")
+    )
+    md_out: str | None = field(
+        default=None, metadata=_h("write the Markdown report here (plots go beside it)")
+    )
+    samples_out: str | None = field(
+        default=None, metadata=_h("write every sample (prompt, reply, reward, pass) as JSONL here")
+    )
+    plots: Literal["auto", "on", "off"] = field(
+        default="auto", metadata=_h("PNG plots beside --md-out: auto = if matplotlib is installed")
+    )
+    training_metrics: str | None = field(
+        default=None,
+        metadata=_h("a run's metrics.jsonl: add its training curve to the Markdown report"),
+    )
+    strict: bool = field(
+        default=False, metadata=_h("re-raise env/reward errors instead of scoring them 0")
+    )
+    env_kwargs: str = field(
+        default="",
+        metadata=_h(
+            'JSON settings for the envs, as in train: {"digits": 2} for one env, or {"ENV_ID": {...}} per env'
+        ),
+    )
+    system_prompt: str = field(
+        default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)")
+    )
+    progress: bool = field(
+        default=True, metadata=_h("show a progress bar per env (problems done, running pass rate)")
+    )
     notes: tuple[str, ...] = field(default=(), init=False, metadata={"cli": False})
 
     def __post_init__(self) -> None:
@@ -88,19 +148,25 @@ class EvalConfig:
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
         if isinstance(self.env, str):
-            object.__setattr__(self, "env", tuple(e.strip() for e in self.env.split(",") if e.strip()))
+            object.__setattr__(
+                self, "env", tuple(e.strip() for e in self.env.split(",") if e.strip())
+            )
         object.__setattr__(self, "k", tuple(self.k))
         if any(k < 1 for k in self.k):
             fail(f"every k must be >= 1, got k={','.join(map(str, self.k))}")
         notes: list[str] = []
         if self.sampling.temperature == 0 and self.n != 1:
-            notes.append(f"temperature 0 is greedy decoding, so every sample would be the same: n set to 1 (was {self.n}); only pass@1 is reported")
+            notes.append(
+                f"temperature 0 is greedy decoding, so every sample would be the same: n set to 1 (was {self.n}); only pass@1 is reported"
+            )
             object.__setattr__(self, "n", 1)
         elif self.sampling.temperature > 0:
             too_big = [k for k in self.k if k > self.n]
             if too_big:
-                fail(f"pass@{too_big[0]} needs at least {too_big[0]} samples per problem but n={self.n}: "
-                     f"raise --n to {max(too_big)} or drop {','.join(map(str, too_big))} from --k")
+                fail(
+                    f"pass@{too_big[0]} needs at least {too_big[0]} samples per problem but n={self.n}: "
+                    f"raise --n to {max(too_big)} or drop {','.join(map(str, too_big))} from --k"
+                )
         object.__setattr__(self, "notes", tuple(notes))
 
     @property
@@ -128,7 +194,9 @@ def resolve_env_ids(env: Sequence[str] = (), suite: str | None = None) -> list[s
     if suite is not None:
         if suite not in ("all", "builtin"):
             raise ValueError(f"unknown suite {suite!r}: use 'all' or 'builtin'")
-        ids += [r.id for r in (list_envs(namespace="grpo_gym") if suite == "builtin" else list_envs())]
+        ids += [
+            r.id for r in (list_envs(namespace="grpo_gym") if suite == "builtin" else list_envs())
+        ]
         if not ids:
             raise ValueError(f"suite {suite!r} is empty: no text envs are registered")
     ids += [resolve_id(e) for e in env]  # UnknownEnvError names the close matches
@@ -149,7 +217,9 @@ def _prompt(ep: Episode) -> str:
     return users[0] if users else ""
 
 
-def _score_env(env_id: str, episodes: list[Episode], n: int, ks: tuple[int, ...], tokens: bool, wall_s: float) -> EnvResult:
+def _score_env(
+    env_id: str, episodes: list[Episode], n: int, ks: tuple[int, ...], tokens: bool, wall_s: float
+) -> EnvResult:
     groups = [episodes[i : i + n] for i in range(0, len(episodes), n)]
     pk: dict[int, float] = {}
     pk_se: dict[int, float | None] = {}
@@ -181,8 +251,10 @@ def _env_seeds(env: Any, config: EvalConfig, seeds: list[int]) -> list[int]:
     hook = getattr(env, "evaluation_seeds", None)
     if config.problems == ALL_PROBLEMS:
         if not callable(hook):
-            raise ValueError(f"--problems all needs a benchmark env with a fixed test set; {type(env).__name__} "
-                             "generates tasks without end: give a number, e.g. --problems 100")
+            raise ValueError(
+                f"--problems all needs a benchmark env with a fixed test set; {type(env).__name__} "
+                "generates tasks without end: give a number, e.g. --problems 100"
+            )
         return list(hook(config.seed, 2**31 - 1))
     return list(hook(config.seed, config.problems)) if callable(hook) else seeds
 
@@ -194,14 +266,30 @@ def _with_env_metrics(env: Any, result: EnvResult, episodes: list[Episode], n: i
     if not callable(hook):
         return result
     metrics = hook([dict(e.components) for e in episodes], n)
-    return dataclasses.replace(result, metrics={k: v for k, (v, _) in metrics.items()},
-                               metrics_stderr={k: se for k, (_, se) in metrics.items()})
+    return dataclasses.replace(
+        result,
+        metrics={k: v for k, (v, _) in metrics.items()},
+        metrics_stderr={k: se for k, (_, se) in metrics.items()},
+    )
 
 
 def _records(env_id: str, episodes: list[Episode], n: int, tokens: bool) -> list[SampleRecord]:
     return [
-        SampleRecord(env_id, e.seed, i // n, i % n, _prompt(e), e.replies, e.reward, dict(e.components), e.success,
-                     e.reply_tokens if tokens else None, e.truncated if tokens else None, e.timed_out, e.error)
+        SampleRecord(
+            env_id,
+            e.seed,
+            i // n,
+            i % n,
+            _prompt(e),
+            e.replies,
+            e.reward,
+            dict(e.components),
+            e.success,
+            e.reply_tokens if tokens else None,
+            e.truncated if tokens else None,
+            e.timed_out,
+            e.error,
+        )
         for i, e in enumerate(episodes)
     ]
 
@@ -233,7 +321,9 @@ def evaluate(
 
     The caller's torch RNG state is left untouched (sampling uses a forked, seeded RNG).
     """
-    config = dataclasses.replace(config, **overrides) if config is not None else EvalConfig(**overrides)
+    config = (
+        dataclasses.replace(config, **overrides) if config is not None else EvalConfig(**overrides)
+    )
     tokens = isinstance(policy, Engine)
     if isinstance(policy, Engine):  # the engine's settings are what is actually used
         config = dataclasses.replace(config, sampling=policy.config)
@@ -257,22 +347,39 @@ def evaluate(
                 episodes: list[Episode] = []
                 probe = pool.get(env_id, 0).unwrapped
                 env_seeds = _env_seeds(probe, config, seeds)
-                bar = tqdm(total=len(env_seeds), desc=env_id, unit="problem", disable=not config.progress,
-                           dynamic_ncols=True, leave=False)
+                bar = tqdm(
+                    total=len(env_seeds),
+                    desc=env_id,
+                    unit="problem",
+                    disable=not config.progress,
+                    dynamic_ncols=True,
+                    leave=False,
+                )
                 for b in range(0, len(env_seeds), config.batch_size):
-                    requests = [PromptRequest(env_id, s, "test") for s in env_seeds[b : b + config.batch_size]]
-                    episodes += collect(policy, requests, config.n, pool, strict=config.strict).episodes
+                    requests = [
+                        PromptRequest(env_id, s, "test")
+                        for s in env_seeds[b : b + config.batch_size]
+                    ]
+                    episodes += collect(
+                        policy, requests, config.n, pool, strict=config.strict
+                    ).episodes
                     bar.update(len(requests))
-                    bar.set_postfix(pass_rate=f"{sum(e.success for e in episodes) / len(episodes):.3f}",
-                                    tok_s=f"{sum(e.reply_tokens for e in episodes) / (time.perf_counter() - t0):.1f}")
+                    bar.set_postfix(
+                        pass_rate=f"{sum(e.success for e in episodes) / len(episodes):.3f}",
+                        tok_s=f"{sum(e.reply_tokens for e in episodes) / (time.perf_counter() - t0):.1f}",
+                    )
                 bar.close()
-                result = _score_env(env_id, episodes, config.n, config.ks, tokens, time.perf_counter() - t0)
+                result = _score_env(
+                    env_id, episodes, config.n, config.ks, tokens, time.perf_counter() - t0
+                )
                 result = _with_env_metrics(probe, result, episodes, config.n)
                 results.append(result)
                 samples += _records(env_id, episodes, config.n, tokens)
                 if log is not None:
-                    log(f"{result.short_id}: pass@1 {result.pass_at_k[1]:.3f} over {result.problems} problems "
-                        f"x {config.n} samples ({result.wall_s:.1f} s)")
+                    log(
+                        f"{result.short_id}: pass@1 {result.pass_at_k[1]:.3f} over {result.problems} problems "
+                        f"x {config.n} samples ({result.wall_s:.1f} s)"
+                    )
     finally:
         if envs is None:
             pool.close()
@@ -280,7 +387,12 @@ def evaluate(
         model = ModelInfo(model)
     if model is None:
         inner = getattr(policy, "model", None)
-        model = ModelInfo(str(getattr(getattr(inner, "config", None), "_name_or_path", "") or type(policy).__name__))
+        model = ModelInfo(
+            str(
+                getattr(getattr(inner, "config", None), "_name_or_path", "")
+                or type(policy).__name__
+            )
+        )
     provenance = Provenance(
         model=model,
         package_version=_package_version(),

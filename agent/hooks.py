@@ -37,8 +37,15 @@ def evaluate_policy(run: Run, envs: EnvPool) -> EvalReport:
     """Held-out greedy (``eval_temperature``) pass rates of the current policy on every env."""
     cfg = run.cfg
     engine = run.make_engine(dataclasses.replace(cfg.sampling, temperature=cfg.eval_temperature))
-    return evaluate(engine, list(cfg.env), problems=cfg.eval_problems, n=1, seed=cfg.seed + 12345, envs=envs,
-                    progress=cfg.progress)
+    return evaluate(
+        engine,
+        list(cfg.env),
+        problems=cfg.eval_problems,
+        n=1,
+        seed=cfg.seed + 12345,
+        envs=envs,
+        progress=cfg.progress,
+    )
 
 
 class Curriculum(Hook):
@@ -53,7 +60,9 @@ class Curriculum(Hook):
         window = [*run.history, m][-self.every :]
         levels = {}
         for env_id in {e for row in window for e in row.get("pass_by_env", {})}:
-            rates = [row["pass_by_env"][env_id] for row in window if env_id in row.get("pass_by_env", {})]
+            rates = [
+                row["pass_by_env"][env_id] for row in window if env_id in row.get("pass_by_env", {})
+            ]
             level = run.envs.adjust_difficulty(env_id, sum(rates) / len(rates))
             if level is not None:
                 levels[env_id] = level
@@ -124,8 +133,14 @@ class SampleLog(Hook):
         if (step - 1) % self.every:
             return
         for e in res.rollout.episodes[: run.cfg.group_size]:
-            row = {"step": step, "env": e.env_id, "seed": e.seed, "reward": e.reward, "success": e.success,
-                   "conversation": e.conversation}
+            row = {
+                "step": step,
+                "env": e.env_id,
+                "seed": e.seed,
+                "reward": e.reward,
+                "success": e.success,
+                "conversation": e.conversation,
+            }
             self.file.write(json.dumps(row) + "\n")
         self.file.flush()
 
@@ -155,7 +170,9 @@ class PeriodicCheckpoint(Hook):
         self.last = time.monotonic()
 
     def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
-        due = (self.every and step % self.every == 0) or (self.seconds and time.monotonic() - self.last >= self.seconds)
+        due = (self.every and step % self.every == 0) or (
+            self.seconds and time.monotonic() - self.last >= self.seconds
+        )
         if due and step < run.cfg.steps:
             run.save(step)
             self.last = time.monotonic()

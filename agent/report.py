@@ -129,7 +129,9 @@ class Provenance:
     date: str  # ISO 8601, UTC
     wall_s: float
     notes: list[str] = field(default_factory=list)
-    env_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)  # gymnasium.make kwargs per env
+    env_kwargs: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # gymnasium.make kwargs per env
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Provenance:
@@ -152,17 +154,26 @@ class EvalReport:
         for r in self.results:
             if env_id in (r.env_id, r.short_id):
                 return r
-        raise KeyError(f"no result for {env_id!r}; the report has {[r.env_id for r in self.results]}")
+        raise KeyError(
+            f"no result for {env_id!r}; the report has {[r.env_id for r in self.results]}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": REPORT_FORMAT, "provenance": dataclasses.asdict(self.provenance),
-                "results": [r.to_dict() for r in self.results]}
+        return {
+            "format": REPORT_FORMAT,
+            "provenance": dataclasses.asdict(self.provenance),
+            "results": [r.to_dict() for r in self.results],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> EvalReport:
         if d.get("format") != REPORT_FORMAT:
-            raise ValueError(f"not a grpo-gym eval report (format {d.get('format')!r}, expected {REPORT_FORMAT!r})")
-        return cls([EnvResult.from_dict(r) for r in d["results"]], Provenance.from_dict(d["provenance"]))
+            raise ValueError(
+                f"not a grpo-gym eval report (format {d.get('format')!r}, expected {REPORT_FORMAT!r})"
+            )
+        return cls(
+            [EnvResult.from_dict(r) for r in d["results"]], Provenance.from_dict(d["provenance"])
+        )
 
 
 # ---- files ----------------------------------------------------------------------------------
@@ -176,7 +187,9 @@ def save_json(report: EvalReport, path: str | Path) -> Path:
 def load_json(path: str | Path) -> EvalReport:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"eval report {path}: no such file (write one with grpo-gym eval --json-out)")
+        raise FileNotFoundError(
+            f"eval report {path}: no such file (write one with grpo-gym eval --json-out)"
+        )
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -184,7 +197,9 @@ def load_json(path: str | Path) -> EvalReport:
     try:
         return EvalReport.from_dict(data)
     except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is not a complete grpo-gym eval report: missing or bad field {exc}") from exc
+        raise ValueError(
+            f"{path} is not a complete grpo-gym eval report: missing or bad field {exc}"
+        ) from exc
 
 
 def save_samples_jsonl(report: EvalReport, path: str | Path) -> Path:
@@ -196,8 +211,12 @@ def save_samples_jsonl(report: EvalReport, path: str | Path) -> Path:
     return path
 
 
-def save_markdown(report: EvalReport, path: str | Path, images: dict[str, str] | None = None,
-                  notes: list[str] | None = None) -> Path:
+def save_markdown(
+    report: EvalReport,
+    path: str | Path,
+    images: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> Path:
     """The Markdown report; ``images`` maps a caption to a PNG path relative to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +231,10 @@ def _fmt(v: float | None, digits: int = 4) -> str:
 
 def table_rows(r: EnvResult) -> list[tuple[str, str, str]]:
     """``(metric, value, stderr)`` rows for one env."""
-    rows = [(f"pass@{k}", _fmt(v), _fmt(r.pass_at_k_stderr.get(k))) for k, v in sorted(r.pass_at_k.items())]
+    rows = [
+        (f"pass@{k}", _fmt(v), _fmt(r.pass_at_k_stderr.get(k)))
+        for k, v in sorted(r.pass_at_k.items())
+    ]
     rows.append(("reward", _fmt(r.reward_mean), _fmt(r.reward_stderr)))
     rows += [(name, _fmt(v), _fmt(r.metrics_stderr.get(name))) for name, v in r.metrics.items()]
     rows.append(("reply_chars", _fmt(r.reply_chars, 1), ""))
@@ -227,13 +249,25 @@ def table_rows(r: EnvResult) -> list[tuple[str, str, str]]:
 
 def pipe_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     """A Markdown pipe table, padded so that it also reads well in a terminal."""
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+        for i, h in enumerate(header)
+    ]
 
     def line(cells: list[str]) -> str:
-        padded = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        padded = (
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if i in right else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
+    rule = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if i in right else "-" * (w + 2) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
@@ -242,9 +276,20 @@ def results_table(report: EvalReport) -> str:
     rows: list[list[str]] = []
     for r in report.results:
         for i, (metric, value, se) in enumerate(table_rows(r)):
-            head = [r.short_id, "" if r.version is None else str(r.version), str(r.problems), str(r.samples_per_problem)]
-            rows.append([*(head if i == 0 else ["", "", "", ""]), metric, value, "±" if se else "", se])
-    return pipe_table(["Env", "Version", "Problems", "Samples", "Metric", "Value", "", "Stderr"], rows, {1, 2, 3, 5, 7})
+            head = [
+                r.short_id,
+                "" if r.version is None else str(r.version),
+                str(r.problems),
+                str(r.samples_per_problem),
+            ]
+            rows.append(
+                [*(head if i == 0 else ["", "", "", ""]), metric, value, "±" if se else "", se]
+            )
+    return pipe_table(
+        ["Env", "Version", "Problems", "Samples", "Metric", "Value", "", "Stderr"],
+        rows,
+        {1, 2, 3, 5, 7},
+    )
 
 
 def format_summary(report: EvalReport, k: int = 1) -> str:
@@ -252,24 +297,37 @@ def format_summary(report: EvalReport, k: int = 1) -> str:
     parts = []
     for r in report.results:
         se = r.pass_at_k_stderr.get(k)
-        parts.append(f"{r.short_id}: {r.pass_at_k[k]:.2f}" + (f" ± {se:.2f}" if se is not None else ""))
+        parts.append(
+            f"{r.short_id}: {r.pass_at_k[k]:.2f}" + (f" ± {se:.2f}" if se is not None else "")
+        )
     return f"pass@{k} (held-out) " + "; ".join(parts)
 
 
 def _small_split_notes(report: EvalReport) -> list[str]:
-    return [f"{r.short_id}: only {r.distinct_prompts} distinct prompts among {r.problems} problems (a small test split)"
-            for r in report.results if r.distinct_prompts < r.problems]
+    return [
+        f"{r.short_id}: only {r.distinct_prompts} distinct prompts among {r.problems} problems (a small test split)"
+        for r in report.results
+        if r.distinct_prompts < r.problems
+    ]
 
 
-def markdown(report: EvalReport, images: dict[str, str] | None = None, notes: list[str] | None = None) -> str:
+def markdown(
+    report: EvalReport, images: dict[str, str] | None = None, notes: list[str] | None = None
+) -> str:
     p = report.provenance
     m = p.model
-    sampling = "scripted policy" if p.temperature is None else (
-        f"temperature {p.temperature}, top_p {p.top_p}, top_k {p.top_k}, max_new_tokens {p.max_new_tokens}")
+    sampling = (
+        "scripted policy"
+        if p.temperature is None
+        else (
+            f"temperature {p.temperature}, top_p {p.top_p}, top_k {p.top_k}, max_new_tokens {p.max_new_tokens}"
+        )
+    )
     lines = [
         f"# grpo-gym evaluation: {m.name}",
         "",
-        f"- model: `{m.name}`" + (f" (sha256 `{m.sha256[:16]}`)" if m.sha256 else "")
+        f"- model: `{m.name}`"
+        + (f" (sha256 `{m.sha256[:16]}`)" if m.sha256 else "")
         + (f", checkpoint step {m.checkpoint_step}" if m.checkpoint_step is not None else ""),
         f"- grpo-gym {p.package_version}; policy {p.policy} on {p.device}",
         f"- envs: {', '.join(f'{e} (v{v})' for e, v in p.env_versions.items())}"
@@ -311,7 +369,9 @@ def describe_model(name_or_path: str | Path) -> ModelInfo:
     if not path.is_dir():
         return ModelInfo(name)  # a hub id: its name is its identity
     files = [path / "config.json"] if (path / "config.json").is_file() else []
-    files += sorted(p for p in path.iterdir() if p.suffix in _WEIGHT_SUFFIXES or p.name in _WEIGHT_INDEXES)
+    files += sorted(
+        p for p in path.iterdir() if p.suffix in _WEIGHT_SUFFIXES or p.name in _WEIGHT_INDEXES
+    )
     step = None
     if (path / STATE_FILE).is_file() and (match := _CHECKPOINT_NAME.search(path.name)):
         step = int(match.group(1))

@@ -57,7 +57,9 @@ class Sample:
     completion_ids: Tensor  # [T] unpadded, up to and including EOS
     episode: int  # index into Rollout.episodes
     truncated: bool
-    sampled_logp: Tensor | None = None  # [T] the engine's own log-probs of these tokens, if it gives them
+    sampled_logp: Tensor | None = (
+        None  # [T] the engine's own log-probs of these tokens, if it gives them
+    )
 
 
 @dataclass
@@ -99,7 +101,9 @@ class Rollout:
 
     def rewards(self) -> Tensor:
         """``[B, G]`` episode rewards."""
-        return torch.tensor([e.reward for e in self.episodes], dtype=torch.float32).view(-1, self.group_size)
+        return torch.tensor([e.reward for e in self.episodes], dtype=torch.float32).view(
+            -1, self.group_size
+        )
 
     def keep_groups(self, groups: list[int]) -> Rollout:
         """Only the episodes (and samples) of the given groups, renumbered."""
@@ -109,8 +113,16 @@ class Rollout:
         samples = [s for s in self.samples if s.episode in remap]
         for s in samples:
             s.episode = remap[s.episode]
-        return Rollout([self.episodes[i] for i in keep], samples, G, self.errors, self.generate_s, self.score_s,
-                       self.stuck, self.output_chars)
+        return Rollout(
+            [self.episodes[i] for i in keep],
+            samples,
+            G,
+            self.errors,
+            self.generate_s,
+            self.score_s,
+            self.stuck,
+            self.output_chars,
+        )
 
     @staticmethod
     def merge(parts: list[Rollout]) -> Rollout:
@@ -123,9 +135,16 @@ class Rollout:
             for s in ro.samples:
                 s.episode += offset
                 samples.append(s)
-        return Rollout(episodes, samples, parts[0].group_size, sum(r.errors for r in parts),
-                       sum(r.generate_s for r in parts), sum(r.score_s for r in parts), sum(r.stuck for r in parts),
-                       sum(r.output_chars for r in parts))
+        return Rollout(
+            episodes,
+            samples,
+            parts[0].group_size,
+            sum(r.errors for r in parts),
+            sum(r.generate_s for r in parts),
+            sum(r.score_s for r in parts),
+            sum(r.stuck for r in parts),
+            sum(r.output_chars for r in parts),
+        )
 
 
 @dataclass(frozen=True)
@@ -145,7 +164,9 @@ class StepOutcome:
     timed_out: bool = False
 
     @classmethod
-    def from_step(cls, obs: Any, reward: Any, terminated: bool, truncated: bool, info: dict[str, Any]) -> StepOutcome:
+    def from_step(
+        cls, obs: Any, reward: Any, terminated: bool, truncated: bool, info: dict[str, Any]
+    ) -> StepOutcome:
         return cls(
             reward=float(reward),
             done=bool(terminated or truncated),
@@ -161,9 +182,16 @@ class StepOutcome:
 class EnvPool:
     """Env instances by (env id, slot), created with ``gymnasium.make`` and reused across batches."""
 
-    def __init__(self, env_kwargs: dict[str, dict[str, Any]] | None = None, system_prompt: str | None = None,
-                 *, strict: bool = False, timeout_s: float = 0.0, on_stuck: Literal["skip", "abort"] = "skip",
-                 threads: int = 4) -> None:
+    def __init__(
+        self,
+        env_kwargs: dict[str, dict[str, Any]] | None = None,
+        system_prompt: str | None = None,
+        *,
+        strict: bool = False,
+        timeout_s: float = 0.0,
+        on_stuck: Literal["skip", "abort"] = "skip",
+        threads: int = 4,
+    ) -> None:
         self.env_kwargs = env_kwargs or {}
         self.system_prompt_override = system_prompt or None
         self.strict = strict  # scorer errors raise (TextEnv.set_strict) instead of scoring 0
@@ -208,23 +236,37 @@ class EnvPool:
         """Forget an env instance (one stuck in a call): the next ``get`` makes a fresh one."""
         self._envs.pop((env_id, slot), None)
 
-    def run(self, phase: str, calls: list[tuple[Episode, int, Callable[[], T]]]) -> list[CallResult[T]]:
+    def run(
+        self, phase: str, calls: list[tuple[Episode, int, Callable[[], T]]]
+    ) -> list[CallResult[T]]:
         """Run env calls (episode, slot, call) under the watchdog; report stuck and loud ones."""
-        results = run_bounded([c for _, _, c in calls], threads=self.threads, timeout_s=self.timeout_s)
+        results = run_bounded(
+            [c for _, _, c in calls], threads=self.threads, timeout_s=self.timeout_s
+        )
         for (ep, slot, _), res in zip(calls, results, strict=True):
             self.output_chars += res.output_bytes
             self.stuck_calls += res.stuck_stack is not None
             if res.output_bytes > _LOUD:
-                log.warning("%s of %s seed=%d printed %d characters (first: %r)", phase, ep.env_id, ep.seed,
-                            res.output_bytes, res.output_head[:200])
+                log.warning(
+                    "%s of %s seed=%d printed %d characters (first: %r)",
+                    phase,
+                    ep.env_id,
+                    ep.seed,
+                    res.output_bytes,
+                    res.output_head[:200],
+                )
             if res.stuck_stack is None:
                 continue
             self.discard(ep.env_id, slot)
-            where = f"{phase} of {ep.env_id} (seed {ep.seed}) is still running after {res.seconds:.0f}s"
+            where = (
+                f"{phase} of {ep.env_id} (seed {ep.seed}) is still running after {res.seconds:.0f}s"
+            )
             log.error("%s; its thread's stack:\n%s", where, res.stuck_stack)
             if self.on_stuck == "abort":
-                raise EnvStuckError(f"{where} (stack logged above): fix the env, raise score_timeout_s, "
-                                    "or set on_stuck='skip' to score such calls 0 and go on")
+                raise EnvStuckError(
+                    f"{where} (stack logged above): fix the env, raise score_timeout_s, "
+                    "or set on_stuck='skip' to score such calls 0 and go on"
+                )
         return results
 
     def system_prompt(self, env_id: str) -> str | None:
@@ -238,7 +280,14 @@ class EnvPool:
         self._envs.clear()
 
 
-def prompt_stream(env_ids: Sequence[str], weights: Sequence[float] | None, seed: int, step: int, n: int, split: str = "train") -> list[PromptRequest]:
+def prompt_stream(
+    env_ids: Sequence[str],
+    weights: Sequence[float] | None,
+    seed: int,
+    step: int,
+    n: int,
+    split: str = "train",
+) -> list[PromptRequest]:
     """``n`` prompt requests for training step ``step``: a pure function of (seed, step).
 
     Env ids are drawn from the weighted mixture; seeds from a generator keyed on
@@ -251,25 +300,34 @@ def prompt_stream(env_ids: Sequence[str], weights: Sequence[float] | None, seed:
     return [PromptRequest(env_ids[int(i)], int(s), split) for i, s in zip(ids, seeds, strict=True)]
 
 
-def _apply_step(episode: Episode, res: CallResult[StepOutcome], reply: str, strict: bool) -> tuple[str | None, int]:
+def _apply_step(
+    episode: Episode, res: CallResult[StepOutcome], reply: str, strict: bool
+) -> tuple[str | None, int]:
     """Fold one env.step result into its episode. Returns (next observation or None, errors)."""
     exc = res.error
     if exc is not None and not isinstance(exc, Exception):
         raise exc  # KeyboardInterrupt, SystemExit: not the env's business
     if exc is not None:
         if strict:
-            exc.add_note(f"while stepping {episode.env_id} (seed {episode.seed}) with reply {reply[:200]!r}")
+            exc.add_note(
+                f"while stepping {episode.env_id} (seed {episode.seed}) with reply {reply[:200]!r}"
+            )
             raise exc
         episode.error = f"{type(exc).__name__}: {exc}"
         return None, 1
     if res.stuck_stack is not None:
-        episode.error, episode.timed_out = f"env.step still running after {res.seconds:.0f}s (watchdog)", True
+        episode.error, episode.timed_out = (
+            f"env.step still running after {res.seconds:.0f}s (watchdog)",
+            True,
+        )
         return None, 1
     out = res.value
     assert out is not None
     if not math.isfinite(out.reward):
         if strict:
-            raise ValueError(f"{episode.env_id} returned a non-finite reward {out.reward!r} (seed {episode.seed})")
+            raise ValueError(
+                f"{episode.env_id} returned a non-finite reward {out.reward!r} (seed {episode.seed})"
+            )
         episode.error = f"non-finite reward {out.reward!r}"
         return None, 1
     episode.reward += out.reward
@@ -285,7 +343,9 @@ def _step(env: gym.Env, reply: str) -> StepOutcome:
     return StepOutcome.from_step(*env.step(reply))
 
 
-def _reset(envs: EnvPool, requests: Sequence[PromptRequest], group_size: int, strict: bool) -> tuple[list[Episode], list[Conversation], int]:
+def _reset(
+    envs: EnvPool, requests: Sequence[PromptRequest], group_size: int, strict: bool
+) -> tuple[list[Episode], list[Conversation], int]:
     """Reset one env per episode (under the watchdog). A reset that raises or hangs costs that episode:
     it scores 0 (``error`` set) and shares its group's prompt if another slot got one."""
     episodes: list[Episode] = []
@@ -294,9 +354,25 @@ def _reset(envs: EnvPool, requests: Sequence[PromptRequest], group_size: int, st
         system = envs.system_prompt(req.env_id)
         for j in range(group_size):
             slot = g * group_size + j
-            ep = Episode(req.env_id, req.seed, req.split, g, [{"role": "system", "content": system}] if system else [])
+            ep = Episode(
+                req.env_id,
+                req.seed,
+                req.split,
+                g,
+                [{"role": "system", "content": system}] if system else [],
+            )
             episodes.append(ep)
-            calls.append((ep, slot, partial(envs.get(req.env_id, slot).reset, seed=req.seed, options={"split": req.split})))
+            calls.append(
+                (
+                    ep,
+                    slot,
+                    partial(
+                        envs.get(req.env_id, slot).reset,
+                        seed=req.seed,
+                        options={"split": req.split},
+                    ),
+                )
+            )
     results = envs.run("env.reset", calls)
     errors = 0
     for ep, res in zip(episodes, results, strict=True):
@@ -306,13 +382,26 @@ def _reset(envs: EnvPool, requests: Sequence[PromptRequest], group_size: int, st
         if res.error is not None or res.stuck_stack is not None:
             errors += 1
             ep.timed_out = res.stuck_stack is not None
-            ep.error = f"env.reset failed: {type(res.error).__name__}: {res.error}" if res.error else "env.reset hung (watchdog)"
+            ep.error = (
+                f"env.reset failed: {type(res.error).__name__}: {res.error}"
+                if res.error
+                else "env.reset hung (watchdog)"
+            )
             if errors <= 3:
                 log.warning("%s seed=%d: %s", ep.env_id, ep.seed, ep.error)
     convs: list[Conversation] = []
     for g in range(len(requests)):
-        group = list(zip(episodes[g * group_size : (g + 1) * group_size], results[g * group_size : (g + 1) * group_size], strict=True))
-        prompt = next((str(res.value[0]) for ep, res in group if ep.error is None and res.value is not None), "")
+        group = list(
+            zip(
+                episodes[g * group_size : (g + 1) * group_size],
+                results[g * group_size : (g + 1) * group_size],
+                strict=True,
+            )
+        )
+        prompt = next(
+            (str(res.value[0]) for ep, res in group if ep.error is None and res.value is not None),
+            "",
+        )
         for ep, res in group:
             obs = str(res.value[0]) if ep.error is None and res.value is not None else prompt
             ep.conversation.append({"role": "user", "content": obs})
@@ -360,7 +449,9 @@ def collect(
         for row, i in enumerate(active):
             ep = episodes[i]
             reply = texts[row]
-            if getattr(reply, "error", None):  # a sample the policy could not produce (engines.openai.FailedReply)
+            if getattr(
+                reply, "error", None
+            ):  # a sample the policy could not produce (engines.openai.FailedReply)
                 ep.error = f"policy: {reply.error}"  # type: ignore[attr-defined]
             ep.turns += 1
             ep.conversation.append({"role": "assistant", "content": reply})
@@ -369,24 +460,52 @@ def collect(
                 ep.reply_tokens += n_tok
                 ep.max_reply_tokens = max(ep.max_reply_tokens, n_tok)
                 ep.truncated = bool(gen.truncated[row])
-                engine_logp = None if gen.sampled_logp is None else gen.sampled_logp[row, :n_tok].cpu()
-                samples.append(Sample(gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(), gen.completion_ids[row, :n_tok].cpu(), i,
-                                      ep.truncated, engine_logp))
+                engine_logp = (
+                    None if gen.sampled_logp is None else gen.sampled_logp[row, :n_tok].cpu()
+                )
+                samples.append(
+                    Sample(
+                        gen.prompt_ids[row][gen.prompt_mask[row].bool()].cpu(),
+                        gen.completion_ids[row, :n_tok].cpu(),
+                        i,
+                        ep.truncated,
+                        engine_logp,
+                    )
+                )
         # score concurrently: each episode has its own env, and symbolic checks wait on worker
         # processes (rewards.pool), so threads keep every math worker busy
         steps = [(i, texts[row]) for row, i in enumerate(active) if i not in failed]
-        results = envs.run("env.step", [(episodes[i], i, partial(_step, envs.get(episodes[i].env_id, i), reply))
-                                        for i, reply in steps])
+        results = envs.run(
+            "env.step",
+            [
+                (episodes[i], i, partial(_step, envs.get(episodes[i].env_id, i), reply))
+                for i, reply in steps
+            ],
+        )
         for (i, reply), res in zip(steps, results, strict=True):
             ep = episodes[i]
             nxt, err = _apply_step(ep, res, reply, strict)
             if err and errors < max_logged_errors:
-                log.warning("reward error in %s seed=%d: %s; reply=%r", ep.env_id, ep.seed, ep.error, reply[:200])
+                log.warning(
+                    "reward error in %s seed=%d: %s; reply=%r",
+                    ep.env_id,
+                    ep.seed,
+                    ep.error,
+                    reply[:200],
+                )
             errors += err
             if nxt is not None:
                 ep.conversation.append({"role": "user", "content": nxt})
                 still.append(i)
         active, first = still, False
         score_s += time.perf_counter() - t1
-    return Rollout(episodes, samples, group_size, errors, generate_s, score_s, envs.stuck_calls - stuck0,
-                   envs.output_chars - chars0)
+    return Rollout(
+        episodes,
+        samples,
+        group_size,
+        errors,
+        generate_s,
+        score_s,
+        envs.stuck_calls - stuck0,
+        envs.output_chars - chars0,
+    )

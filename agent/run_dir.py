@@ -21,8 +21,20 @@ from .errors import RunDirError
 
 LOG_FILES = ("metrics.jsonl", "samples.jsonl")
 # Settings whose change on resume makes the continued run a different experiment.
-_RUN_SETTINGS = ("model", "env", "env_weights", "env_kwargs", "prompts_per_step", "group_size", "sampling",
-                 "beta", "loss_type", "lr", "mu", "seed")
+_RUN_SETTINGS = (
+    "model",
+    "env",
+    "env_weights",
+    "env_kwargs",
+    "prompts_per_step",
+    "group_size",
+    "sampling",
+    "beta",
+    "loss_type",
+    "lr",
+    "mu",
+    "seed",
+)
 
 
 @dataclass(frozen=True)
@@ -44,17 +56,27 @@ class RunDir:
         logged = logged_steps(out / "metrics.jsonl")
         if not cfg.resume:
             if logged or list_checkpoints(out, complete_only=False):
-                raise RunDirError(f"{out} already holds a run ({logged} logged steps): pass --resume to continue it, "
-                                  "or choose another --output-dir")
+                raise RunDirError(
+                    f"{out} already holds a run ({logged} logged steps): pass --resume to continue it, "
+                    "or choose another --output-dir"
+                )
             return cls(out, None, echo)
         ckpt, damaged = latest_good_checkpoint(out)
         for path, problem in damaged:
-            echo(f"skipping damaged checkpoint {path}: {problem}; "
-                 + (f"resuming from {ckpt.name} instead" if ckpt else "no older checkpoint verifies"))
+            echo(
+                f"skipping damaged checkpoint {path}: {problem}; "
+                + (f"resuming from {ckpt.name} instead" if ckpt else "no older checkpoint verifies")
+            )
         if ckpt is None and logged:
-            what = f"{len(damaged)} damaged checkpoint(s) and no good one" if damaged else "no checkpoint"
-            raise RunDirError(f"{out} holds {logged} logged steps (metrics.jsonl) but {what} to resume from, so resuming "
-                              f"would overwrite them: choose another --output-dir, or move {out}'s logs away to start over there")
+            what = (
+                f"{len(damaged)} damaged checkpoint(s) and no good one"
+                if damaged
+                else "no checkpoint"
+            )
+            raise RunDirError(
+                f"{out} holds {logged} logged steps (metrics.jsonl) but {what} to resume from, so resuming "
+                f"would overwrite them: choose another --output-dir, or move {out}'s logs away to start over there"
+            )
         if ckpt is None:
             echo(f"no checkpoint in {out}; starting from scratch")
         return cls(out, ckpt, echo, tuple(p for p, _ in damaged))
@@ -77,12 +99,19 @@ class RunDir:
 
     def _warn_changed_settings(self, cfg: GRPOConfig) -> None:
         assert self.checkpoint is not None
-        saved = GRPOConfig.from_dict(json.loads((self.checkpoint / CONFIG_FILE).read_text())).to_dict()
-        changed = [f"{k}: {saved.get(k)!r} -> {v!r}" for k, v in cfg.to_dict().items()
-                   if k in _RUN_SETTINGS and saved.get(k) != v]
+        saved = GRPOConfig.from_dict(
+            json.loads((self.checkpoint / CONFIG_FILE).read_text())
+        ).to_dict()
+        changed = [
+            f"{k}: {saved.get(k)!r} -> {v!r}"
+            for k, v in cfg.to_dict().items()
+            if k in _RUN_SETTINGS and saved.get(k) != v
+        ]
         if changed:
-            self.echo(f"warning: resuming {self.checkpoint} with changed settings ({'; '.join(changed)}); "
-                      f"`grpo-gym train --config {self.checkpoint / CONFIG_FILE} --resume` continues with the saved ones")
+            self.echo(
+                f"warning: resuming {self.checkpoint} with changed settings ({'; '.join(changed)}); "
+                f"`grpo-gym train --config {self.checkpoint / CONFIG_FILE} --resume` continues with the saved ones"
+            )
 
 
 def _rows(path: Path) -> list[tuple[str, dict]]:

@@ -75,25 +75,43 @@ class Run:
     def save(self, step: int) -> Path:
         """An atomic checkpoint of everything needed to resume at ``step``."""
         state = {**self.learner.state_dict(), "curriculum": dict(self.envs.levels)}
-        ref = self.learner.reference if self.cfg.ref_sync_every else None  # else the reference is cfg.model
-        self.last_checkpoint = save_checkpoint(self.out, step, self.model, self.tokenizer, state, self.cfg.to_dict(),
-                                               reference=ref, keep=self.cfg.keep_checkpoints)
+        ref = (
+            self.learner.reference if self.cfg.ref_sync_every else None
+        )  # else the reference is cfg.model
+        self.last_checkpoint = save_checkpoint(
+            self.out,
+            step,
+            self.model,
+            self.tokenizer,
+            state,
+            self.cfg.to_dict(),
+            reference=ref,
+            keep=self.cfg.keep_checkpoints,
+        )
         return self.last_checkpoint
 
 
-def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | None = None,
-          echo: Callable[[str], None] = print) -> TrainResult:
+def train(
+    cfg: GRPOConfig,
+    *,
+    on_step: Callable[[int, dict[str, Any]], None] | None = None,
+    echo: Callable[[str], None] = print,
+) -> TrainResult:
     """Run GRPO with ``cfg``; returns the final checkpoint, per-step metrics and evaluations."""
     device = default_device() if cfg.device == "auto" else cfg.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
     env_kwargs = cfg.parsed_env_kwargs()
-    for env_id in cfg.env:  # fail fast, before loading a model: unknown ids (with close matches), bad settings
+    for env_id in (
+        cfg.env
+    ):  # fail fast, before loading a model: unknown ids (with close matches), bad settings
         make_env(env_id, **env_kwargs.get(env_id, {})).close()
     run_dir = RunDir.open(cfg, echo)
     if run_dir.start_step >= cfg.steps:
-        raise NothingToTrain(f"{run_dir.checkpoint} is already at step {run_dir.start_step} and steps={cfg.steps}: "
-                             f"nothing to train; set steps above {run_dir.start_step} to continue the run")
+        raise NothingToTrain(
+            f"{run_dir.checkpoint} is already at step {run_dir.start_step} and steps={cfg.steps}: "
+            f"nothing to train; set steps above {run_dir.start_step} to continue the run"
+        )
     run = _build(cfg, run_dir, device, echo)
     ckpt, start = run_dir.checkpoint, run_dir.start_step
     result = TrainResult(run.out, start, ckpt)
@@ -102,20 +120,32 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         echo("before training: " + format_summary(result.eval_before))
 
     hooks = default_hooks(run, on_step)
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="grpo", disable=not cfg.progress,
-               dynamic_ncols=True)
+    bar = tqdm(
+        range(start, cfg.steps),
+        initial=start,
+        total=cfg.steps,
+        desc="grpo",
+        disable=not cfg.progress,
+        dynamic_ncols=True,
+    )
     with StopSignals(echo) as stop:
         try:
             for step in bar:
                 if stop.requested is not None:
                     break
-                res = grpo_step(cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id)
+                res = grpo_step(
+                    cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id
+                )
                 m = step_metrics(step + 1, res)
                 for hook in hooks:
                     hook.on_step(run, step + 1, res, m)
                 run.history.append(m)
                 result.steps = step + 1
-                bar.set_postfix(reward=f"{m['reward_mean']:.2f}", pass_=f"{m['pass_rate']:.2f}", kl=f"{m['kl']:.3f}")
+                bar.set_postfix(
+                    reward=f"{m['reward_mean']:.2f}",
+                    pass_=f"{m['pass_rate']:.2f}",
+                    kl=f"{m['kl']:.3f}",
+                )
         finally:
             bar.close()
             for hook in hooks:
@@ -128,9 +158,14 @@ def train(cfg: GRPOConfig, *, on_step: Callable[[int, dict[str, Any]], None] | N
         _close(run)
         raise TrainingInterrupted(
             f"stopped by {signal.Signals(stop.requested).name} after step {result.steps}; checkpoint {result.checkpoint}; "
-            f"continue with: grpo-gym train --output-dir {run.out} --resume", signum=stop.requested,
-            step=result.steps, checkpoint=result.checkpoint)
-    if cfg.eval_before_after and stop.requested is None:  # a signal in the last step skips only this
+            f"continue with: grpo-gym train --output-dir {run.out} --resume",
+            signum=stop.requested,
+            step=result.steps,
+            checkpoint=result.checkpoint,
+        )
+    if (
+        cfg.eval_before_after and stop.requested is None
+    ):  # a signal in the last step skips only this
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
     _close(run)
@@ -146,32 +181,59 @@ def _close(run: Run) -> None:
 def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], None]) -> Run:
     """Model, reference, learner, engine and envs for a new or resumed run."""
     torch.manual_seed(cfg.seed)
-    random.seed(cfg.seed)  # not used by the step, but saved in checkpoints: seeded so they reproduce
+    random.seed(
+        cfg.seed
+    )  # not used by the step, but saved in checkpoints: seeded so they reproduce
     np.random.seed(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if device.startswith("cpu") and cfg.keep_cpu_memory:
         keep_freed_memory()
     ckpt = run_dir.checkpoint
-    model, tokenizer = load_policy(str(ckpt) if ckpt else cfg.model, device=device, dtype=torch.float32)  # fp32 master weights
+    model, tokenizer = load_policy(
+        str(ckpt) if ckpt else cfg.model, device=device, dtype=torch.float32
+    )  # fp32 master weights
     for module in model.modules():  # no dropout: ratios and KL compare like with like
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
     if cfg.gradient_checkpointing:
-        enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable  # transformers 5 name
+        enable = (
+            getattr(model, "activation_checkpointing_enable", None)
+            or model.gradient_checkpointing_enable
+        )  # transformers 5 name
         enable()
         model.config.use_cache = False
     if ckpt is None:
         learner = Learner.with_reference_copy(cfg, model, device)
     else:  # the reference is the run's synced copy if it has one, else the starting model
         ref_path = ckpt / "reference" if (ckpt / "reference").exists() else cfg.model
-        reference = load_policy(ref_path, device=device, dtype=torch.float32)[0] if cfg.beta > 0 else None
+        reference = (
+            load_policy(ref_path, device=device, dtype=torch.float32)[0] if cfg.beta > 0 else None
+        )
         learner = Learner(cfg, model, reference, device)
-    envs, eval_envs = (EnvPool(cfg.parsed_env_kwargs(), cfg.system_prompt, strict=cfg.strict_rewards,
-                               timeout_s=cfg.score_timeout_s, on_stuck=cfg.on_stuck) for _ in range(2))
+    envs, eval_envs = (
+        EnvPool(
+            cfg.parsed_env_kwargs(),
+            cfg.system_prompt,
+            strict=cfg.strict_rewards,
+            timeout_s=cfg.score_timeout_s,
+            on_stuck=cfg.on_stuck,
+        )
+        for _ in range(2)
+    )
     engine = make_engine(model, tokenizer, cfg.sampling, cfg.vllm, seed=cfg.seed)
-    run = Run(cfg, run_dir.path, model, tokenizer, learner, engine, envs,
-              eval_envs, echo, last_checkpoint=ckpt)
+    run = Run(
+        cfg,
+        run_dir.path,
+        model,
+        tokenizer,
+        learner,
+        engine,
+        envs,
+        eval_envs,
+        echo,
+        last_checkpoint=ckpt,
+    )
     if ckpt is not None:
         state = load_trainer_state(ckpt)
         learner.load_state_dict(state)

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from grpo_gym.rewards import RewardResult, Task, extract_gold
 from gymnasium.utils import seeding
+
+from grpo_gym.rewards import RewardResult, Task, extract_gold
 
 from .base import SPLITS, TextEnv, task_split
 from .dataset_rewards import LETTERS, REWARD_KINDS, gold_letter, reward_function

@@ -105,7 +105,11 @@ def reward_function(kind: str | Callable[..., Any]) -> Callable[[str, Task], Rew
     """The scorer for a reward kind (``"math"``, ``"exact"``, ``"choice"`` or a callable)."""
     if callable(kind):
         return user_reward(kind)
-    table = {"math": math_reward, "exact": exact_reward, "choice": choice_reward}
+    table: dict[str, Callable[[str, Task], RewardResult]] = {
+        "math": math_reward,
+        "exact": exact_reward,
+        "choice": choice_reward,
+    }
     if kind not in table:
         raise ValueError(
             f"unknown reward {kind!r}: use one of {REWARD_KINDS} or a callable fn(reply, task)"

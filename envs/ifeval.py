@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from grpo_gym.rewards import RewardResult, Task
 
@@ -126,9 +126,10 @@ def aggregate_ifeval(
 class _InstructionEnv:
     """Shared scoring, reference and metrics of the IFEval-style envs (a mixin of TextEnvs)."""
 
-    reward_kind = "instructions"
-    family = "instruction following"
-    config_class = IFEvalConfig
+    reward_kind: ClassVar[str] = "instructions"
+    family: ClassVar[str] = "instruction following"
+    config_class: ClassVar[type | None] = IFEvalConfig
+    config: Any  # the TextEnv's settings (an IFEvalConfig)
 
     def score(self, reply: str, task: Task) -> RewardResult:
         return score_instructions(reply, task, self.config.reward, self.config.min_words)

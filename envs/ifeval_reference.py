@@ -123,7 +123,7 @@ def _filler(instructions: Sequence[Instruction], language: str) -> list[str]:
     return pool or ["Go."]
 
 
-def _kw(instructions: Sequence[Instruction], iid: str) -> Mapping[str, Any] | None:
+def _kw(instructions: Sequence[Instruction], iid: str) -> Any:  # Mapping[str, Any] | None
     for i, kw in instructions:
         if i == iid:
             return kw

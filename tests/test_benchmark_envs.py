@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import grpo_gym.envs  # noqa: F401
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs  # noqa: F401
 from grpo_gym.agent.evaluate import evaluate
 from grpo_gym.envs.benchmark_data import SHIPPED, data_dir, sha256_of, shipped_rows
 from grpo_gym.envs.benchmarks import MATH500_SUBJECTS, gsm8k_gold

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grpo_gym.envs  # noqa: F401
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs  # noqa: F401
 from grpo_gym.envs.dataset import DatasetEnv
 from grpo_gym.envs.dataset_rewards import choice_letter, exact_reward
 from grpo_gym.envs.dataset_source import DatasetLoadError, load_rows

@@ -96,7 +96,10 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
 def test_train_and_test_splits_are_disjoint(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     splits = _splits(env)
-    tasks = {sp: [env.reset(seed=s, options={"split": sp})[1]["task"] for s in range(150)] for sp in splits}
+    tasks = {
+        sp: [env.reset(seed=s, options={"split": sp})[1]["task"] for s in range(150)]
+        for sp in splits
+    }
     prompts = {sp: {t.prompt for t in ts} for sp, ts in tasks.items()}
     assert all(prompts.values())
     if len(splits) == 2:

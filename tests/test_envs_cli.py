@@ -23,8 +23,14 @@ def test_list_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "envs", "list")
     assert code == 0
     headings = [ln for ln in out.splitlines() if ln.startswith("[")]
-    assert "[built-in: math]" in headings and "[benchmark: math]" in headings  # grouped by source and family
-    assert out.index("[built-in: math]") < out.index("grpo_gym/Arithmetic-v0") < out.index("[benchmark: math]")
+    assert (
+        "[built-in: math]" in headings and "[benchmark: math]" in headings
+    )  # grouped by source and family
+    assert (
+        out.index("[built-in: math]")
+        < out.index("grpo_gym/Arithmetic-v0")
+        < out.index("[benchmark: math]")
+    )
     line = next(ln for ln in out.splitlines() if ln.startswith("grpo_gym/MultiTurnMath-v0"))
     assert " math " in line and " multi " in line and "retries" in line
     code, out, _ = run(capsys, "envs", "list", "--json")

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grpo_gym.envs as ge
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs as ge
 from grpo_gym.envs.builtin import BUILTIN_ENVS
 
 ROOT = Path(__file__).resolve().parents[1]

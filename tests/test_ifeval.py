@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 
-import grpo_gym.envs  # noqa: F401
 import gymnasium as gym
 import pytest
+
+import grpo_gym.envs  # noqa: F401
 from grpo_gym.envs.benchmark_data import shipped_rows
 from grpo_gym.envs.ifeval import UNFOLLOWABLE, aggregate_ifeval
 from grpo_gym.envs.ifeval_checks import check_reply, registry

@@ -24,8 +24,13 @@ import sys
 
 import grpo_gym
 
-SUBCOMMAND_MODULES = ("grpo_gym.commands.envs", "grpo_gym.commands.train", "grpo_gym.commands.eval",
-                      "grpo_gym.commands.rewards", "grpo_gym.commands.doctor")
+SUBCOMMAND_MODULES = (
+    "grpo_gym.commands.envs",
+    "grpo_gym.commands.train",
+    "grpo_gym.commands.eval",
+    "grpo_gym.commands.rewards",
+    "grpo_gym.commands.doctor",
+)
 
 
 class UserError(Exception):

@@ -91,8 +91,12 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
     if not hasattr(args, "system_prompt"):
         taken["system_prompt"] = run.system_prompt
     if not hasattr(args, "max_new_tokens"):
-        taken["sampling"] = dataclasses.replace(cfg.sampling, max_new_tokens=run.sampling.max_new_tokens)
-    shown = {k: (v.max_new_tokens if isinstance(v, SamplingConfig) else v) for k, v in taken.items() if v}
+        taken["sampling"] = dataclasses.replace(
+            cfg.sampling, max_new_tokens=run.sampling.max_new_tokens
+        )
+    shown = {
+        k: (v.max_new_tokens if isinstance(v, SamplingConfig) else v) for k, v in taken.items() if v
+    }
     cfg = dataclasses.replace(cfg, **taken)  # type: ignore[arg-type]
     note = f"{cfg.model} is a training checkpoint: using its run's settings {shown} (flags override them)"
     object.__setattr__(cfg, "notes", (*cfg.notes, note))
