@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .env_pool import EnvPool
 from .evaluate import evaluate
 from .metrics import flatten
 from .report import EvalReport, format_summary
-from .rollout import EnvPool
 
 if TYPE_CHECKING:
     from .step import StepResult

@@ -26,8 +26,9 @@ from grpo_gym.rewards.length import soft_overlong_penalty
 from .batch import micro_batches
 from .config import GRPOConfig
 from .engines import Engine
+from .env_pool import EnvPool
 from .loss import group_advantages, zero_std_groups
-from .rollout import EnvPool, Rollout, collect, prompt_stream
+from .rollout import Rollout, collect, prompt_stream
 from .update import Learner, UpdateStats
 
 

@@ -23,6 +23,7 @@ from grpo_gym.envs import make as make_env
 from .checkpoint import checkpoint_step, load_trainer_state, save_checkpoint, set_rng_state
 from .config import GRPOConfig
 from .engines import Engine, make_engine
+from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
 from .fast.memory import keep_freed_memory
 from .hooks import default_hooks, evaluate_policy
@@ -30,7 +31,6 @@ from .interrupt import StopSignals
 from .metrics import step_metrics
 from .model import default_device, load_policy
 from .report import EvalReport, format_summary
-from .rollout import EnvPool
 from .run_dir import RunDir
 from .sampling import SamplingConfig
 from .step import grpo_step

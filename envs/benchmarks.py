@@ -16,7 +16,7 @@ from typing import Any
 from grpo_gym.rewards import RewardResult, Task, math_reward
 
 from .benchmark_data import shipped_rows
-from .dataset import Problem, RowsEnv
+from .rows import Problem, RowsEnv
 
 BOXED_INSTRUCTION = "Put the final answer in \\boxed{{}}."
 _CALCULATOR = re.compile(r"<<[^<>]*>>")

@@ -22,9 +22,9 @@ from grpo_gym.rewards import RewardResult, Task
 
 from .base import TextEnv, task_split
 from .benchmark_data import shipped_rows
-from .dataset import Problem, RowsEnv
 from .ifeval_checks import check_reply, registry
 from .ifeval_reference import build_reference
+from .rows import Problem, RowsEnv
 
 _WORD = re.compile(r"\w+")
 METRICS = (
