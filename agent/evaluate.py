@@ -33,7 +33,7 @@ from .eval_config import ALL_PROBLEMS, EvalConfig
 from .passk import mean_stderr, pass_at_k
 from .report import EnvResult, EvalReport, ModelInfo, Provenance, SampleRecord, format_summary
 from .rollout import Episode, PromptRequest, collect
-from .sampling import Policy
+from .sampling import Policy, SamplingConfig
 
 __all__ = [
     "EvalConfig",
@@ -181,17 +181,20 @@ def evaluate(
     Args:
         policy: any ``Policy``; an ``Engine``'s sampling settings override the config's.
         env_ids: ids (namespace optional); default: ``config.env`` / ``config.suite``.
-        config: an ``EvalConfig``; ``overrides`` (its field names, e.g. ``problems=32, n=1,
-            seed=0``) are applied on top of it (or of the defaults).
+        config: an ``EvalConfig``; ``overrides`` (its field names or the sampling ones, e.g.
+            ``problems=32, n=1, temperature=0``) are applied on top of it (or of the defaults).
         envs: an ``EnvPool`` to reuse (e.g. the trainer's, with its env kwargs); default a new one.
         model: the model's identity for the provenance (``describe_model`` or a name).
         log: called with one line per finished env.
 
     The caller's torch RNG state is left untouched (sampling uses a forked, seeded RNG).
     """
-    config = (
-        dataclasses.replace(config, **overrides) if config is not None else EvalConfig(**overrides)
-    )
+    base = config if config is not None else EvalConfig()
+    sampling_names = {f.name for f in dataclasses.fields(SamplingConfig)}
+    flat = {k: overrides.pop(k) for k in list(overrides) if k in sampling_names}  # temperature=0, ...
+    if flat:
+        overrides["sampling"] = dataclasses.replace(base.sampling, **flat)
+    config = dataclasses.replace(base, **overrides)
     tokens = isinstance(policy, Engine)
     if isinstance(policy, Engine):  # the engine's settings are what is actually used
         config = dataclasses.replace(config, sampling=policy.config)
