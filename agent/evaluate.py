@@ -191,7 +191,9 @@ def evaluate(
     """
     base = config if config is not None else EvalConfig()
     sampling_names = {f.name for f in dataclasses.fields(SamplingConfig)}
-    flat = {k: overrides.pop(k) for k in list(overrides) if k in sampling_names}  # temperature=0, ...
+    flat = {
+        k: overrides.pop(k) for k in list(overrides) if k in sampling_names
+    }  # temperature=0, ...
     if flat:
         overrides["sampling"] = dataclasses.replace(base.sampling, **flat)
     config = dataclasses.replace(base, **overrides)
