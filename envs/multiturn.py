@@ -89,17 +89,21 @@ class MultiTurnMath(TextEnv):
         # the inner env's key, so a task has the same split here as in the inner env; the inner
         # answer is built only for the task that reset keeps
         key, build = self.inner.pose_task(rng)
+        return key, lambda: self._decorate(build())
+
+    def _draw(self, split: str, max_tries: int = 10_000) -> Task:
+        # the inner env picks the task of ``split`` by its own rule (a hash of its task key, or
+        # a dataset's official split files), from this env's seeded generator
+        self.inner.np_random = self.np_random
+        return self._decorate(self.inner._draw(split, max_tries))
+
+    def _decorate(self, task: Task) -> Task:
         note = f"You have {self.max_turns} attempts." if self.max_turns > 1 else ""
-
-        def build_outer() -> Task:
-            task = build()
-            return replace(
-                task,
-                prompt=f"{task.prompt} {note}".strip(),
-                metadata={**task.metadata, "inner_prompt": task.prompt},
-            )
-
-        return key, build_outer
+        return replace(
+            task,
+            prompt=f"{task.prompt} {note}".strip(),
+            metadata={**task.metadata, "inner_prompt": task.prompt},
+        )
 
     def task_key(self, task: Task) -> str:
         return self.inner.task_key(self._inner_task(task))
