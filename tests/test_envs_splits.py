@@ -14,9 +14,13 @@ import grpo_gym.envs as ge
 from grpo_gym.envs.arithmetic import Arithmetic
 from grpo_gym.envs.base import task_split
 
+
 def _has_both_splits(env_id: str) -> bool:
     """Evaluation-only benchmarks (MATH-500, IFEval) have no train split to compare."""
-    return set(getattr(gym.make(env_id).unwrapped, "splits", ("train", "test"))) == {"train", "test"}
+    return set(getattr(gym.make(env_id).unwrapped, "splits", ("train", "test"))) == {
+        "train",
+        "test",
+    }
 
 
 ENV_IDS = [r.id for r in ge.list_envs() if _has_both_splits(r.id)]
@@ -100,7 +104,9 @@ def test_a_wrapper_splits_on_its_inner_envs_key(wrapper: str, inner: str, settin
     """By key: a wrapper's task has the inner env's key and lands in the inner env's split."""
     outer = {WRAPPERS[wrapper]: inner, **settings}
     inner_env = gym.make(inner, **settings).unwrapped
-    split_of = getattr(inner_env, "split_of", None) or (lambda k: task_split(k, inner_env.test_fraction))
+    split_of = getattr(inner_env, "split_of", None) or (
+        lambda k: task_split(k, inner_env.test_fraction)
+    )
     for split in ("train", "test"):
         keys = _keys(wrapper, split, **outer)
         assert all(split_of(k) == split for k in keys), (wrapper, inner, split)
