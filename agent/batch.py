@@ -46,6 +46,18 @@ class MicroBatch:
         )
 
 
+def empty_micro_batch(device: torch.device | str) -> MicroBatch:
+    """One two-token row with no loss tokens: a rank with nothing left to learn from runs it so
+    that its forward and backward calls match the other ranks' (agent/distributed.py)."""
+    return MicroBatch(
+        torch.zeros((1, 2), dtype=torch.long, device=device),
+        torch.ones((1, 2), dtype=torch.long, device=device),
+        torch.zeros((1, 1), dtype=torch.float32, device=device),
+        torch.zeros((1,), dtype=torch.float32, device=device),
+        1,
+    )
+
+
 def collate(
     samples: Sequence[Sample],
     advantages: Sequence[float],

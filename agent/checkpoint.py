@@ -60,17 +60,26 @@ def save_checkpoint(
     config: dict[str, Any],
     reference=None,
     keep: int = 2,
+    *,
+    started: Path | None = None,
+    weights: dict[str, Any] | None = None,
+    reference_weights: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``output_dir/checkpoint-{step:06d}`` atomically; prune older ones beyond ``keep``."""
+    """Write ``output_dir/checkpoint-{step:06d}`` atomically; prune older ones beyond ``keep``.
+
+    ``started``: a temporary folder (``new_temp_folder``) already holding parts other processes
+    wrote (sharded optimizer state); ``weights`` / ``reference_weights``: full state dicts to save
+    instead of the modules' own (FSDP's sharded parameters gathered on this rank).
+    """
     final = output_dir / f"checkpoint-{step:06d}"
-    tmp: Path | None = None
+    tmp: Path | None = started
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=output_dir, prefix=".tmp-checkpoint-"))
-        model.save_pretrained(tmp)
+        if tmp is None:
+            tmp = new_temp_folder(output_dir)
+        model.save_pretrained(tmp, state_dict=weights)
         tokenizer.save_pretrained(tmp)
         if reference is not None:
-            reference.save_pretrained(tmp / "reference")
+            reference.save_pretrained(tmp / "reference", state_dict=reference_weights)
         torch.save({**trainer_state, "step": step, "rng": rng_state()}, tmp / STATE_FILE)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2))
         write_manifest(tmp)  # last: its presence means every file above was written whole
@@ -90,6 +99,12 @@ def save_checkpoint(
     for old in list_checkpoints(output_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def new_temp_folder(output_dir: Path) -> Path:
+    """A fresh ``.tmp-checkpoint-*`` folder in ``output_dir`` (renamed into place when complete)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=output_dir, prefix=".tmp-checkpoint-"))
 
 
 def _write_error(

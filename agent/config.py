@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .distributed import DistributedConfig
 from .engines.vllm import VLLMSettings
 from .logprobs import LogprobImpl
 from .loss import AdvantageScale, LossType, RatioLevel
@@ -94,6 +95,10 @@ class GRPOConfig:
     vllm: VLLMSettings = field(
         default_factory=VLLMSettings,
         metadata=_h("the vLLM engine's settings (with sampling.engine = vllm)"),
+    )
+    distributed: DistributedConfig = field(
+        default_factory=DistributedConfig,
+        metadata=_h("several processes under torchrun: DDP or FSDP2 (agent/distributed.py)"),
     )
     system_prompt: str = field(
         default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)")
@@ -327,6 +332,8 @@ class GRPOConfig:
         fixed["sampling"] = SamplingConfig(**{**sampling, **flat})
         if isinstance(fixed.get("vllm"), dict):
             fixed["vllm"] = VLLMSettings(**fixed["vllm"])
+        if isinstance(fixed.get("distributed"), dict):
+            fixed["distributed"] = DistributedConfig(**fixed["distributed"])
         return cls(**fixed)
 
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from grpo_gym.envs import list_envs, resolve_id
 
 from .config import parse_env_kwargs
+from .distributed import SINGLE, World
 from .engines import Engine
 from .env_pool import EnvPool
 from .eval_config import ALL_PROBLEMS, EvalConfig
@@ -162,6 +163,11 @@ def _records(env_id: str, episodes: list[Episode], n: int, tokens: bool) -> list
     ]
 
 
+def _unshard_groups(world: World, episodes: list[Episode], n: int) -> list[Episode]:
+    groups = [episodes[i : i + n] for i in range(0, len(episodes), n)]
+    return [e for g in world.unshard(world.gather(groups)) for e in g]
+
+
 def _rng_devices() -> list[int]:
     return [torch.cuda.current_device()] if torch.cuda.is_available() else []
 
@@ -174,6 +180,7 @@ def evaluate(
     envs: EnvPool | None = None,
     model: ModelInfo | str | None = None,
     log: Callable[[str], None] | None = None,
+    world: World = SINGLE,
     **overrides: Any,
 ) -> EvalReport:
     """Evaluate ``policy`` on the test split of each env.
@@ -186,6 +193,8 @@ def evaluate(
         envs: an ``EnvPool`` to reuse (e.g. the trainer's, with its env kwargs); default a new one.
         model: the model's identity for the provenance (``describe_model`` or a name).
         log: called with one line per finished env.
+        world: with several ranks (torchrun), each rank runs every N-th problem and all ranks
+            get the same report as one process would.
 
     The caller's torch RNG state is left untouched (sampling uses a forked, seeded RNG).
     """
@@ -220,18 +229,19 @@ def evaluate(
                 episodes: list[Episode] = []
                 probe = pool.get(env_id, 0).unwrapped
                 env_seeds = _env_seeds(probe, config, seeds)
+                my_seeds = world.shard(env_seeds)
                 bar = tqdm(
-                    total=len(env_seeds),
+                    total=len(my_seeds),
                     desc=env_id,
                     unit="problem",
                     disable=not config.progress,
                     dynamic_ncols=True,
                     leave=False,
                 )
-                for b in range(0, len(env_seeds), config.batch_size):
+                for b in range(0, len(my_seeds), config.batch_size):
                     requests = [
                         PromptRequest(env_id, s, "test")
-                        for s in env_seeds[b : b + config.batch_size]
+                        for s in my_seeds[b : b + config.batch_size]
                     ]
                     episodes += collect(
                         policy, requests, config.n, pool, strict=config.strict
@@ -242,6 +252,8 @@ def evaluate(
                         tok_s=f"{sum(e.reply_tokens for e in episodes) / (time.perf_counter() - t0):.1f}",
                     )
                 bar.close()
+                if world.size > 1:  # every rank's problems, back in problem order
+                    episodes = _unshard_groups(world, episodes, config.n)
                 result = _score_env(
                     env_id, episodes, config.n, config.ks, tokens, time.perf_counter() - t0
                 )

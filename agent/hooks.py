@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .distributed import full_weights
 from .env_pool import EnvPool
 from .evaluate import evaluate
 from .metrics import flatten
@@ -37,15 +38,17 @@ def evaluate_policy(run: Run, envs: EnvPool) -> EvalReport:
     """Held-out greedy (``eval_temperature``) pass rates of the current policy on every env."""
     cfg = run.cfg
     engine = run.make_engine(dataclasses.replace(cfg.sampling, temperature=cfg.eval_temperature))
-    return evaluate(
-        engine,
-        list(cfg.env),
-        problems=cfg.eval_problems,
-        n=1,
-        seed=cfg.seed + 12345,
-        envs=envs,
-        progress=cfg.progress,
-    )
+    with full_weights(run.learner.policy, run.world):  # FSDP: whole weights while sampling
+        return evaluate(
+            engine,
+            list(cfg.env),
+            problems=cfg.eval_problems,
+            n=1,
+            seed=cfg.seed + 12345,
+            envs=envs,
+            progress=cfg.progress and run.world.is_main,
+            world=run.world,
+        )
 
 
 class Curriculum(Hook):
@@ -173,6 +176,7 @@ class PeriodicCheckpoint(Hook):
         due = (self.every and step % self.every == 0) or (
             self.seconds and time.monotonic() - self.last >= self.seconds
         )
+        due = run.world.broadcast(bool(due))  # rank 0's clock decides for every rank
         if due and step < run.cfg.steps:
             run.save(step)
             self.last = time.monotonic()
@@ -189,11 +193,12 @@ def default_hooks(run: Run, on_step: Callable[[int, dict[str, Any]], None] | Non
     if cfg.eval_every:
         hooks.append(PeriodicEval(cfg.eval_every))
     hooks.append(EnvHealth())
-    hooks.append(MetricsLog(run))
-    if cfg.sample_every:
-        hooks.append(SampleLog(run, cfg.sample_every))
-    if on_step is not None:
-        hooks.append(Callback(on_step))
+    if run.world.is_main:  # every rank sees the whole step's metrics; rank 0 writes them
+        hooks.append(MetricsLog(run))
+        if cfg.sample_every:
+            hooks.append(SampleLog(run, cfg.sample_every))
+        if on_step is not None:
+            hooks.append(Callback(on_step))
     if cfg.save_every or cfg.save_every_minutes:
         hooks.append(PeriodicCheckpoint(cfg.save_every, cfg.save_every_minutes))
     return hooks

@@ -9,6 +9,9 @@
        surrogate + beta * KL                                    update.Learner.update -> loss.grpo_loss
     7. the engine follows the new weights                       engine.sync_weights
 
+With several processes (torchrun, agent/distributed.py) each rank takes every N-th prompt of the
+same draw and learns from its groups; ``world`` sums what must be global (counts, refills).
+
 Everything else (logs, checkpoints, evaluation, curriculum, reference sync) hangs off the loop in
 ``trainer.train`` as hooks (agent/hooks.py).
 """
@@ -25,6 +28,7 @@ from grpo_gym.rewards.length import soft_overlong_penalty
 
 from .batch import micro_batches
 from .config import GRPOConfig
+from .distributed import SINGLE, World, full_weights
 from .engines import Engine
 from .env_pool import EnvPool
 from .loss import group_advantages, zero_std_groups
@@ -44,12 +48,19 @@ class StepResult:
 
 
 def grpo_step(
-    cfg: GRPOConfig, engine: Engine, envs: EnvPool, learner: Learner, step: int, pad_id: int
+    cfg: GRPOConfig,
+    engine: Engine,
+    envs: EnvPool,
+    learner: Learner,
+    step: int,
+    pad_id: int,
+    world: World = SINGLE,
 ) -> StepResult:
-    """Sample, score and learn from one batch of B prompts x G replies."""
+    """Sample, score and learn from one batch of B prompts x G replies (this rank's groups)."""
     t0 = time.perf_counter()
-    torch.manual_seed(cfg.seed * 1_000_003 + step)  # sampling depends only on (seed, step, weights)
-    rollout, zero_frac = sample_groups(cfg, engine, envs, step)  # steps 1-3
+    torch.manual_seed(cfg.seed * 1_000_003 + step + 7_919 * world.rank)  # (seed, step, rank)
+    with full_weights(learner.policy, world):  # FSDP: whole weights while sampling
+        rollout, zero_frac = sample_groups(cfg, engine, envs, step, world)  # steps 1-3
     adv = group_advantages(rollout.rewards(), scale=cfg.adv_scale).flatten()  # [N]    step 4
     sample_adv = [adv[s.episode].item() for s in rollout.samples]
     batches = micro_batches(
@@ -61,26 +72,29 @@ def grpo_step(
     )
     stats = learner.update([mb.to(learner.device) for mb in batches])  # step 6
     engine.sync_weights(learner.model)  # step 7
+    if world.size > 1:  # every rank's episodes, so that metrics and hooks see the whole batch
+        rollout, adv = _gathered(rollout, adv, world)
     return StepResult(rollout, adv, zero_frac, stats, time.perf_counter() - t0)
 
 
 def sample_groups(
-    cfg: GRPOConfig, engine: Engine, envs: EnvPool, step: int
+    cfg: GRPOConfig, engine: Engine, envs: EnvPool, step: int, world: World = SINGLE
 ) -> tuple[Rollout, float]:
-    """B groups of G scored replies, and the fraction of groups with equal rewards.
+    """B groups of G scored replies (this rank's share), and the fraction of flat groups.
 
     With dynamic sampling (DAPO), groups whose rewards are all equal carry no signal and are
-    dropped; more prompts are drawn (up to ``max_sampling_rounds``) until B groups remain.
+    dropped; more prompts are drawn (up to ``max_sampling_rounds``) until B groups remain,
+    counted over all ranks.
     """
     kept: list[Rollout] = []
-    n_groups = zero_groups = 0
+    n_groups = zero_groups = kept_groups = 0
     ro = None
     for rnd in range(cfg.max_sampling_rounds if cfg.dynamic_sampling else 1):
-        need = cfg.prompts_per_step - sum(len(r.episodes) // cfg.group_size for r in kept)
+        need = cfg.prompts_per_step - kept_groups
         if need <= 0:
             break
-        requests = prompt_stream(
-            cfg.env, cfg.env_weights or None, cfg.seed, step * 1000 + rnd, need
+        requests = world.shard(
+            prompt_stream(cfg.env, cfg.env_weights or None, cfg.seed, step * 1000 + rnd, need)
         )
         ro = collect(engine, requests, cfg.group_size, envs, strict=cfg.strict_rewards)
         if cfg.overlong_penalty:
@@ -89,13 +103,33 @@ def sample_groups(
                     e.max_reply_tokens, cfg.sampling.max_new_tokens, cfg.overlong_penalty
                 )
         flat = zero_std_groups(ro.rewards())  # [b]
-        n_groups += len(flat)
-        zero_groups += int(flat.sum())
-        if cfg.dynamic_sampling and not flat.all():
+        n, n_flat = (int(x) for x in world.sum([len(flat), int(flat.sum())]))
+        n_groups, zero_groups = n_groups + n, zero_groups + n_flat
+        if cfg.dynamic_sampling and n_flat < n:
             ro = ro.keep_groups((~flat).nonzero().flatten().tolist())
-        if not cfg.dynamic_sampling or not flat.all():
+        if not cfg.dynamic_sampling or n_flat < n:
             kept.append(ro)
+            kept_groups += n - n_flat if cfg.dynamic_sampling else n
     assert ro is not None
     if not kept:  # every group flat in every round: train on the last one (advantages are 0)
         kept.append(ro)
     return Rollout.merge(kept), zero_groups / max(n_groups, 1)
+
+
+def _gathered(rollout: Rollout, adv: Tensor, world: World) -> tuple[Rollout, Tensor]:
+    """All ranks' episodes and advantages, in rank order (token samples stay on their rank)."""
+    light = Rollout(
+        rollout.episodes,
+        [],
+        rollout.group_size,
+        rollout.errors,
+        rollout.generate_s,
+        rollout.score_s,
+        rollout.stuck,
+        rollout.output_chars,
+    )
+    parts = world.gather((light, adv.cpu()))
+    merged = Rollout.merge([p for p, _ in parts])
+    merged.generate_s = max(p.generate_s for p, _ in parts)  # ranks sample at the same time
+    merged.score_s = max(p.score_s for p, _ in parts)
+    return merged, torch.cat([a for _, a in parts])

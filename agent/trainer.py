@@ -20,8 +20,15 @@ from tqdm.auto import tqdm
 
 from grpo_gym.envs import make as make_env
 
-from .checkpoint import checkpoint_step, load_trainer_state, save_checkpoint, set_rng_state
+from .checkpoint import (
+    checkpoint_step,
+    load_trainer_state,
+    new_temp_folder,
+    save_checkpoint,
+    set_rng_state,
+)
 from .config import GRPOConfig
+from .distributed import SINGLE, World, init_world, rank_device
 from .engines import Engine, make_engine
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
@@ -33,6 +40,7 @@ from .model import default_device, load_policy
 from .report import EvalReport, format_summary
 from .run_dir import RunDir
 from .sampling import SamplingConfig
+from .sharded_checkpoint import full_state_dict, save_optimizer_shards
 from .step import grpo_step
 from .update import Learner
 
@@ -64,6 +72,7 @@ class Run:
     echo: Callable[[str], None]
     history: list[dict[str, Any]] = field(default_factory=list)
     last_checkpoint: Path | None = None
+    world: World = SINGLE  # this process's rank (agent/distributed.py)
 
     def make_engine(self, sampling: SamplingConfig) -> Engine:
         """An engine with other sampling settings; a vLLM engine is shared, not started again."""
@@ -78,17 +87,35 @@ class Run:
         ref = (
             self.learner.reference if self.cfg.ref_sync_every else None
         )  # else the reference is cfg.model
-        self.last_checkpoint = save_checkpoint(
-            self.out,
-            step,
-            self.model,
-            self.tokenizer,
-            state,
-            self.cfg.to_dict(),
-            reference=ref,
-            keep=self.cfg.keep_checkpoints,
-        )
-        return self.last_checkpoint
+        started = weights = ref_weights = None
+        if self.world.sharded:  # FSDP: gather full weights, every rank writes optimizer shards
+            weights = full_state_dict(self.model)
+            ref_weights = full_state_dict(ref) if ref is not None else None
+            started = self.world.broadcast(
+                new_temp_folder(self.out) if self.world.is_main else None
+            )
+            assert started is not None
+            save_optimizer_shards(self.model, self.learner.optimizer, started)
+            self.world.barrier()
+        saved = None
+        if self.world.is_main:  # DDP: every rank holds the same weights and optimizer state
+            saved = save_checkpoint(
+                self.out,
+                step,
+                self.model,
+                self.tokenizer,
+                state,
+                self.cfg.to_dict(),
+                reference=ref,
+                keep=self.cfg.keep_checkpoints,
+                started=started,
+                weights=weights,
+                reference_weights=ref_weights,
+            )
+        path = self.world.broadcast(saved)  # also: no rank runs ahead of the save
+        assert path is not None
+        self.last_checkpoint = path
+        return path
 
 
 def train(
@@ -97,10 +124,31 @@ def train(
     on_step: Callable[[int, dict[str, Any]], None] | None = None,
     echo: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Run GRPO with ``cfg``; returns the final checkpoint, per-step metrics and evaluations."""
+    """Run GRPO with ``cfg``; returns the final checkpoint, per-step metrics and evaluations.
+
+    Under torchrun every rank calls this; rank 0 prints, logs and writes checkpoints.
+    """
     device = default_device() if cfg.device == "auto" else cfg.device
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
+    world = init_world(cfg.distributed, device)  # kept for later calls; close_world ends it
+    return _train(cfg, rank_device(world, device), world, on_step, echo)
+
+
+def _train(
+    cfg: GRPOConfig,
+    device: str,
+    world: World,
+    on_step: Callable[[int, dict[str, Any]], None] | None,
+    echo: Callable[[str], None],
+) -> TrainResult:
+    if not world.is_main:
+        echo = _silent
+    if cfg.prompts_per_step % world.size:
+        raise ValueError(
+            f"prompts_per_step={cfg.prompts_per_step} does not split over {world.size} processes: "
+            f"use a multiple of {world.size}"
+        )
     env_kwargs = cfg.parsed_env_kwargs()
     for env_id in (
         cfg.env
@@ -112,7 +160,7 @@ def train(
             f"{run_dir.checkpoint} is already at step {run_dir.start_step} and steps={cfg.steps}: "
             f"nothing to train; set steps above {run_dir.start_step} to continue the run"
         )
-    run = _build(cfg, run_dir, device, echo)
+    run = _build(cfg, run_dir, device, echo, world)
     ckpt, start = run_dir.checkpoint, run_dir.start_step
     result = TrainResult(run.out, start, ckpt)
     if cfg.eval_before_after and start == 0:
@@ -125,16 +173,16 @@ def train(
         initial=start,
         total=cfg.steps,
         desc="grpo",
-        disable=not cfg.progress,
+        disable=not cfg.progress or not world.is_main,
         dynamic_ncols=True,
     )
     with StopSignals(echo) as stop:
         try:
             for step in bar:
-                if stop.requested is not None:
+                if world.any(stop.requested is not None):  # ranks stop at the same step
                     break
                 res = grpo_step(
-                    cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id
+                    cfg, run.engine, run.envs, run.learner, step, run.tokenizer.pad_token_id, world
                 )
                 m = step_metrics(step + 1, res)
                 for hook in hooks:
@@ -153,19 +201,18 @@ def train(
             run.learner.close()
         if run.last_checkpoint is None or checkpoint_step(run.last_checkpoint) != result.steps:
             run.save(result.steps)
+        stopped = world.any(stop.requested is not None)  # one answer for every rank
     result.checkpoint, result.history = run.last_checkpoint, run.history
-    if stop.requested is not None and result.steps < cfg.steps:
+    if stopped and result.steps < cfg.steps:
         _close(run)
         raise TrainingInterrupted(
-            f"stopped by {signal.Signals(stop.requested).name} after step {result.steps}; checkpoint {result.checkpoint}; "
+            f"stopped by {signal.Signals(stop.requested or signal.SIGTERM).name} after step {result.steps}; checkpoint {result.checkpoint}; "
             f"continue with: grpo-gym train --output-dir {run.out} --resume",
-            signum=stop.requested,
+            signum=stop.requested or signal.SIGTERM,
             step=result.steps,
             checkpoint=result.checkpoint,
         )
-    if (
-        cfg.eval_before_after and stop.requested is None
-    ):  # a signal in the last step skips only this
+    if cfg.eval_before_after and not stopped:  # a signal in the last step skips only this
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
     _close(run)
@@ -178,7 +225,13 @@ def _close(run: Run) -> None:
     run.eval_envs.close()
 
 
-def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], None]) -> Run:
+def _silent(_: str) -> None:
+    """Ranks other than 0 print nothing."""
+
+
+def _build(
+    cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], None], world: World
+) -> Run:
     """Model, reference, learner, engine and envs for a new or resumed run."""
     torch.manual_seed(cfg.seed)
     random.seed(
@@ -204,13 +257,13 @@ def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], 
         enable()
         model.config.use_cache = False
     if ckpt is None:
-        learner = Learner.with_reference_copy(cfg, model, device)
+        learner = Learner.with_reference_copy(cfg, model, device, world)
     else:  # the reference is the run's synced copy if it has one, else the starting model
         ref_path = ckpt / "reference" if (ckpt / "reference").exists() else cfg.model
         reference = (
             load_policy(ref_path, device=device, dtype=torch.float32)[0] if cfg.beta > 0 else None
         )
-        learner = Learner(cfg, model, reference, device)
+        learner = Learner(cfg, model, reference, device, world)
     envs, eval_envs = (
         EnvPool(
             cfg.parsed_env_kwargs(),
@@ -233,12 +286,16 @@ def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], 
         eval_envs,
         echo,
         last_checkpoint=ckpt,
+        world=world,
     )
     if ckpt is not None:
         state = load_trainer_state(ckpt)
-        learner.load_state_dict(state)
+        learner.load_state_dict(state, ckpt)
         set_rng_state(state["rng"])
         envs.levels.update(state.get("curriculum", {}))
         echo(f"resumed from {ckpt} at step {run_dir.start_step}")
-    run_dir.prepare(cfg)
+    world.barrier()  # every rank has read the folder before rank 0 trims its logs
+    if world.is_main:
+        run_dir.prepare(cfg)
+    world.barrier()
     return run

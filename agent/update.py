@@ -14,16 +14,18 @@ import logging
 import math
 import time
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from .batch import MicroBatch
+from .batch import MicroBatch, empty_micro_batch
 from .config import GRPOConfig
+from .distributed import SINGLE, LogprobModule, World, local_tensor, no_grad_sync, wrap
 from .fast.prepack import prepacked_linears, worth_prepacking
-from .logprobs import completion_logprobs
 from .loss import grpo_loss
+from .sharded_checkpoint import load_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -91,36 +93,48 @@ def autocast(device: str, dtype: str) -> contextlib.AbstractContextManager:
 
 
 class Learner:
-    """Policy + optimizer + schedule, and the frozen reference (None when beta = 0)."""
+    """Policy + optimizer + schedule, and the frozen reference (None when beta = 0).
+
+    With several ranks (``world``) the policy's forward runs through DDP or FSDP2
+    (agent/distributed.py) and the loss normalisers count every rank's replies.
+    """
 
     def __init__(
-        self, cfg: GRPOConfig, model: nn.Module, reference: nn.Module | None, device: str
+        self,
+        cfg: GRPOConfig,
+        model: nn.Module,
+        reference: nn.Module | None,
+        device: str,
+        world: World = SINGLE,
     ) -> None:
         self.cfg, self.model, self.reference, self.device = cfg, model, reference, device
+        self.world = world
+        temperature = cfg.sampling.temperature
+        self.policy = wrap(LogprobModule(model, cfg.logprobs, temperature), world, trainable=True)
+        self.ref_policy: nn.Module | None = None
         if reference is not None:
             reference.eval().requires_grad_(False)
+            self.ref_policy = wrap(
+                LogprobModule(reference, cfg.logprobs, temperature), world, trainable=False
+            )
         self.optimizer = make_optimizer(model, cfg)
         self.scheduler = make_scheduler(self.optimizer, cfg, cfg.steps * cfg.mu)
         self._ref_pack = contextlib.ExitStack()  # CPU: the reference runs on packed weights
         self._pack_reference()
 
     @classmethod
-    def with_reference_copy(cls, cfg: GRPOConfig, model: nn.Module, device: str) -> Learner:
+    def with_reference_copy(
+        cls, cfg: GRPOConfig, model: nn.Module, device: str, world: World = SINGLE
+    ) -> Learner:
         """A learner whose reference is a frozen copy of ``model`` as it is now (beta > 0)."""
-        return cls(cfg, model, copy.deepcopy(model) if cfg.beta > 0 else None, device)
+        return cls(cfg, model, copy.deepcopy(model) if cfg.beta > 0 else None, device, world)
 
+    @staticmethod
     def _logps(
-        self, model: nn.Module, mb: MicroBatch, *, with_entropy: bool = False
+        policy: nn.Module, mb: MicroBatch, *, with_entropy: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        return completion_logprobs(
-            model,
-            mb.input_ids,
-            mb.attention_mask,
-            mb.completion_len,
-            temperature=self.cfg.sampling.temperature,
-            with_entropy=with_entropy,
-            impl=self.cfg.logprobs,
-        )
+        """``[n, T]`` log-probs (and entropies) through ``policy`` (a ``LogprobModule``, maybe wrapped)."""
+        return policy(mb.input_ids, mb.attention_mask, mb.completion_len, with_entropy)
 
     def update(self, batches: list[MicroBatch]) -> UpdateStats:
         """Reference / old log-probs, then ``mu`` optimizer passes over all micro-batches.
@@ -128,28 +142,38 @@ class Learner:
         Each micro-batch's loss is normalised by the WHOLE batch's sequence and token counts, so
         the accumulated gradient equals one big batch's (loss.grpo_loss, ``total_*``).
         """
-        cfg, model = self.cfg, self.model
+        cfg, model, world = self.cfg, self.model, self.world
         t0 = time.perf_counter()
-        n_seq = sum(mb.input_ids.shape[0] for mb in batches)
-        n_tok = int(sum(mb.loss_mask.sum().item() for mb in batches))
-        with torch.inference_mode(), autocast(self.device, cfg.dtype):
+        local = [
+            sum(mb.input_ids.shape[0] for mb in batches),
+            sum(mb.loss_mask.sum().item() for mb in batches),
+        ]
+        n_seq, n_tok = (int(x) for x in world.sum(local))  # the whole batch, every rank's share
+        # Every rank runs as many micro-batches as the busiest one (collectives must match);
+        # the extra ones are empty and carry no loss.
+        batches = batches + [
+            empty_micro_batch(self.device) for _ in range(world.max(len(batches)) - len(batches))
+        ]
+        no_grad = torch.no_grad if world.sharded else torch.inference_mode
+        with no_grad(), autocast(self.device, cfg.dtype):
             for mb in batches:
-                if self.reference is not None:
-                    mb.ref_logp = self._logps(self.reference, mb)[0].float().clone()
+                if self.ref_policy is not None:
+                    mb.ref_logp = self._logps(self.ref_policy, mb)[0].float().clone()
         t_ref = time.perf_counter() - t0
         if cfg.mu > 1:  # pi_old: the policy that sampled, frozen for the mu passes
             with torch.no_grad(), autocast(self.device, cfg.dtype):
                 for mb in batches:
-                    mb.old_logp = self._logps(model, mb)[0].float()
+                    mb.old_logp = self._logps(self.policy, mb)[0].float()
         model.train()
         stats = UpdateStats()
         for _ in range(cfg.mu):
             self.optimizer.zero_grad(
                 set_to_none=not self.device.startswith("cpu")
             )  # CPU: reuse grad buffers
-            for mb in batches:
-                with autocast(self.device, cfg.dtype):
-                    logp, ent = self._logps(model, mb, with_entropy=True)  # [n, T]
+            for i, mb in enumerate(batches):
+                last = i == len(batches) - 1  # gradients are synced across ranks once, here
+                with autocast(self.device, cfg.dtype), no_grad_sync(self.policy, skip=not last):
+                    logp, ent = self._logps(self.policy, mb, with_entropy=True)  # [n, T]
                 old = (
                     mb.old_logp if mb.old_logp is not None else logp.detach()
                 )  # mu = 1: ratio 1, same gradient
@@ -180,7 +204,8 @@ class Learner:
                     total_tokens=n_tok,
                     is_weights=is_weights,
                 )
-                loss.backward()
+                with no_grad_sync(self.policy, skip=not last):
+                    (loss * world.size).backward()  # ranks' gradients are averaged: sum them
                 w = (
                     mb.loss_mask.sum().item() / max(n_tok, 1) / cfg.mu
                 )  # this micro-batch's share of the tokens
@@ -192,6 +217,7 @@ class Learner:
                 stats.entropy += (ent * mb.loss_mask).sum().item() / max(n_tok, 1) / cfg.mu
             self._optimizer_step(stats)
         model.eval()
+        _sum_over_ranks(stats, world)
         stats.time_reference = t_ref
         stats.time_train = time.perf_counter() - t0 - t_ref
         stats.lr = float(self.scheduler.get_last_lr()[0])
@@ -201,7 +227,7 @@ class Learner:
         """Clip, then step, unless the gradient is not finite (never write NaN into the weights)."""
         cfg = self.cfg
         max_norm = cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+        grad_norm = local_tensor(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
         if bool(torch.isfinite(torch.as_tensor(grad_norm))):
             stats.grad_norm += float(grad_norm) / cfg.mu
             self.optimizer.step()
@@ -220,6 +246,7 @@ class Learner:
         self._ref_pack.close()  # packed copies of the old weights go first
         if (
             self.reference is not None
+            and not self.world.sharded
             and self.cfg.sampling.cpu_prepack
             and worth_prepacking(self.reference)
         ):
@@ -228,11 +255,43 @@ class Learner:
             )
 
     def state_dict(self) -> dict[str, Any]:
+        """Scheduler and optimizer state (FSDP: the optimizer's shards are saved apart, by
+        ``sharded_checkpoint.save_optimizer_shards``)."""
+        if self.world.sharded:
+            return {"scheduler": self.scheduler.state_dict()}
         return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+    def load_state_dict(self, state: dict[str, Any], checkpoint: Path | None = None) -> None:
+        """Restore ``state`` (and, from ``checkpoint``, optimizer shards an FSDP run wrote)."""
+        if checkpoint is None:
+            self.optimizer.load_state_dict(state["optimizer"])
+        else:
+            load_optimizer(
+                self.model, self.optimizer, checkpoint, state, sharded=self.world.sharded
+            )
         self.scheduler.load_state_dict(state["scheduler"])
 
     def close(self) -> None:
         self._ref_pack.close()
+
+
+_RANK_SUMS = (
+    "loss",
+    "kl",
+    "clip_low",
+    "clip_high",
+    "ratio",
+    "entropy",
+    "engine_drift",
+    "tis_weight",
+)
+
+
+def _sum_over_ranks(stats: UpdateStats, world: World) -> None:
+    """Each rank holds its share of the token-weighted means: their sum is the batch's."""
+    if world.size == 1:
+        return
+    for name, value in zip(
+        _RANK_SUMS, world.sum([getattr(stats, n) for n in _RANK_SUMS]), strict=True
+    ):
+        setattr(stats, name, value)

@@ -73,6 +73,7 @@ def _interrupted_type() -> type[BaseException]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # e.g. for train --nproc's relaunch
     try:
         return int(args.func(args) or 0)
     except _interrupted_type() as exc:  # the except clauses import the library only on an error

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from grpo_gym.agent.checkpoint import CONFIG_FILE
@@ -56,10 +59,55 @@ def config_from_args(args: argparse.Namespace) -> GRPOConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grpo_gym.agent.distributed import close_world, launched_world_size
     from grpo_gym.agent.trainer import train
 
     cfg = config_from_args(args)
-    result = train(cfg)
-    print(f"checkpoint: {result.checkpoint}")
-    print(f"metrics:    {result.output_dir / 'metrics.jsonl'}")
+    if cfg.distributed.nproc > 1 and launched_world_size() == 1:
+        return launch_torchrun(cfg.distributed.nproc, args.argv)
+    try:
+        result = train(cfg)
+    finally:
+        close_world()
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the job
+        print(f"checkpoint: {result.checkpoint}")
+        print(f"metrics:    {result.output_dir / 'metrics.jsonl'}")
     return 0
+
+
+def launch_torchrun(nproc: int, argv: list[str]) -> int:
+    """``grpo-gym train --nproc N ...``: the same command under ``torchrun --standalone``.
+
+    Each of the N processes runs ``python -m grpo_gym`` with these arguments and finds itself
+    launched (WORLD_SIZE is set), so it joins the process group instead of launching again.
+    torchrun stops every process when one fails, and exits non-zero.
+    """
+    argv = _without_nproc(argv)  # torchrun would take --nproc as its own --nproc-per-node
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "grpo_gym",
+        *argv,
+    ]
+    print(
+        f"starting {nproc} processes: torchrun --standalone --nproc-per-node={nproc} -m grpo_gym "
+        + " ".join(argv),
+        file=sys.stderr,
+    )
+    return subprocess.call(cmd)
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
