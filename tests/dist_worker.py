@@ -93,7 +93,14 @@ def main() -> None:
     if spec.get("fault"):
         _inject(spec["fault"])
     for job in spec["jobs"]:
-        trainer.train(GRPOConfig.from_dict(job), echo=lambda s: print(s, flush=True))
+        cfg = GRPOConfig.from_dict(job)
+        result = trainer.train(cfg, echo=lambda s: print(s, flush=True))
+        if result.eval_after is not None and int(os.environ.get("RANK", "0")) == 0:
+            report = {
+                r.env_id: {"problems": r.problems, "pass": r.pass_at_k[1], "reward": r.reward_mean}
+                for r in result.eval_after.results
+            }
+            (Path(cfg.output_dir) / "eval_report.json").write_text(json.dumps(report))
     if dist.is_initialized():
         dist.destroy_process_group()
 

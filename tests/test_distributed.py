@@ -93,7 +93,8 @@ def _metrics(out: Path) -> list[dict]:
 
 # name -> settings; each runs on 1 process and on 2
 CASES: dict[str, dict[str, Any]] = {
-    "grpo": dict(loss_type="grpo", micro_batch_size=2),  # gradient accumulation: 4 passes
+    # gradient accumulation (2 micro-batches a rank), and the before/after evaluation sharded
+    "grpo": dict(loss_type="grpo", micro_batch_size=2, eval_before_after=True, eval_problems=5),
     "bnpo": dict(loss_type="bnpo"),
     "dr_grpo": dict(loss_type="dr_grpo", micro_batch_size=2),
     "dynamic": dict(dynamic_sampling=True, max_sampling_rounds=3, mu=2),
@@ -270,3 +271,10 @@ def test_cli_nproc_starts_torchrun_and_trains_with_the_real_engine(
     assert len(rows[0]["pass_by_env"]) == 1
     assert (out / "checkpoint-000002" / "manifest.json").exists()
     assert "after training" in proc.stdout
+
+
+def test_sharded_evaluation_reports_what_one_process_reports(runs: Path) -> None:
+    one = json.loads((runs / "grpo-1" / "eval_report.json").read_text())
+    two = json.loads((runs / "grpo-2" / "eval_report.json").read_text())
+    assert one == two
+    assert one["grpo_gym_test/Letter-v0"]["problems"] == 5
