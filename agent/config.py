@@ -72,7 +72,9 @@ class GRPOConfig:
     )
     env: tuple[str, ...] = field(
         default=("grpo_gym/Arithmetic-v0",),
-        metadata=_h("env id(s), comma-separated; several = a mixture"),
+        metadata=_h(
+            "env id(s), comma-separated; several = a mixture; 'module:Name-v0' imports module first (an env your own code registers)"
+        ),
     )
     env_weights: tuple[float, ...] = field(
         default=(), metadata=_h("mixture weights, one per env (default: equal)")

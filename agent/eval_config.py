@@ -29,7 +29,10 @@ class EvalConfig:
         ),
     )
     env: tuple[str, ...] = field(
-        default=(), metadata=help_text("env id to evaluate; repeat the flag or give a comma list")
+        default=(),
+        metadata=help_text(
+            "env id to evaluate; repeat the flag or give a comma list; 'module:Name-v0' imports module first"
+        ),
     )
     suite: Literal["all", "builtin"] | None = field(
         default=None,

@@ -49,7 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=argparse.SUPPRESS,
         metavar="ID",
-        help="env id to evaluate (namespace optional); repeat the flag or give a comma list",
+        help="env id to evaluate (namespace optional); repeat the flag or give a comma list; "
+        "'module:Name-v0' imports module (your code registering an env) first",
     )
     p.set_defaults(func=run)
     cmds = p.add_subparsers(dest="eval_command", required=False, metavar="{compare}")
