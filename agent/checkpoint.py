@@ -104,9 +104,9 @@ def _write_error(
         free = "free space unknown"
     kept = f"; {previous[-1].name} is intact" if previous else ""
     fix = (
-        "make the folder writable or choose another --output-dir"
+        "make the folder writable or pass another output_dir=FOLDER"
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
-        else "free some space or choose another --output-dir"
+        else "free some space or pass another output_dir=FOLDER"
     )
     return CheckpointWriteError(
         exc.errno,

