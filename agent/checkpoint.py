@@ -18,7 +18,6 @@ import os
 import random
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 from .errors import CheckpointWriteError
+from .files import apply_umask, temp_folder
 
 STATE_FILE = "trainer_state.pt"
 CONFIG_FILE = "grpo_config.json"
@@ -66,13 +66,14 @@ def save_checkpoint(
     tmp: Path | None = None
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=output_dir, prefix=".tmp-checkpoint-"))
+        tmp = temp_folder(output_dir, ".tmp-checkpoint-")  # the umask's mode, not mkdtemp's 0700
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if reference is not None:
             reference.save_pretrained(tmp / "reference")
         torch.save({**trainer_state, "step": step, "rng": rng_state()}, tmp / STATE_FILE)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+        apply_umask(tmp)
         write_manifest(tmp)  # last: its presence means every file above was written whole
         if final.exists():
             shutil.rmtree(final)

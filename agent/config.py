@@ -12,6 +12,7 @@ from .engines.vllm import VLLMSettings
 from .logprobs import LogprobImpl
 from .loss import AdvantageScale, LossType, RatioLevel
 from .sampling import SamplingConfig
+from .trackers import ReportTo, tracker_problem
 
 # Old flat names of the sampling settings (run folders and config files written before they
 # were nested): ``from_dict`` moves them into ``sampling``.
@@ -230,6 +231,12 @@ class GRPOConfig:
         ),
     )
     progress: bool = field(default=True, metadata=_h("show a progress bar"))
+    report_to: ReportTo = field(
+        default="none",
+        metadata=_h(
+            "tracker for the metrics and the run's config: none (metrics.jsonl only), tensorboard (event files in output_dir/tb; extra [tensorboard]) or wandb (offline into output_dir/wandb unless WANDB_MODE or WANDB_API_KEY is set; extra [wandb])"
+        ),
+    )
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> None:
@@ -308,6 +315,9 @@ class GRPOConfig:
             )
         if self.dtype not in ("auto", "float32", "bfloat16", "fp32", "bf16"):
             bad(f"dtype {self.dtype!r}: use auto, float32 or bfloat16")
+        problem = tracker_problem(self.report_to)
+        if problem:
+            bad(problem)
 
     def parsed_env_kwargs(self) -> dict[str, dict[str, Any]]:
         """``env_kwargs`` as {env_id: kwargs}."""

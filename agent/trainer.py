@@ -26,7 +26,8 @@ from .engines import Engine, make_engine
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
 from .fast.memory import keep_freed_memory
-from .hooks import default_hooks, evaluate_policy
+from .final_model import save_final_model
+from .hooks import default_hooks, evaluate_policy, save_eval
 from .interrupt import StopSignals
 from .metrics import step_metrics
 from .model import default_device, load_policy
@@ -47,6 +48,7 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # per-step metrics
     eval_before: EvalReport | None = None
     eval_after: EvalReport | None = None
+    final_model: Path | None = None  # <output_dir>/final: weights + tokenizer, no optimizer
 
 
 @dataclass
@@ -118,6 +120,7 @@ def train(
     if cfg.eval_before_after and start == 0:
         result.eval_before = evaluate_policy(run, run.eval_envs)
         echo("before training: " + format_summary(result.eval_before))
+        save_eval(run.out, result.eval_before, "eval_before")
 
     hooks = default_hooks(run, on_step)
     bar = tqdm(
@@ -154,6 +157,8 @@ def train(
         if run.last_checkpoint is None or checkpoint_step(run.last_checkpoint) != result.steps:
             run.save(result.steps)
     result.checkpoint, result.history = run.last_checkpoint, run.history
+    if result.steps >= cfg.steps:  # weights only, for from_pretrained / upload
+        result.final_model = save_final_model(run.out, run.model, run.tokenizer)
     if stop.requested is not None and result.steps < cfg.steps:
         _close(run)
         raise TrainingInterrupted(
@@ -168,6 +173,7 @@ def train(
     ):  # a signal in the last step skips only this
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
+        save_eval(run.out, result.eval_after, "eval_after")
     _close(run)
     return result
 
