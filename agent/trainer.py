@@ -31,6 +31,7 @@ from .hooks import default_hooks, evaluate_policy, save_eval
 from .interrupt import StopSignals
 from .metrics import step_metrics
 from .model import default_device, load_policy
+from .prompts import template_warning
 from .report import EvalReport, format_summary
 from .run_dir import RunDir
 from .sampling import SamplingConfig
@@ -227,6 +228,8 @@ def _build(cfg: GRPOConfig, run_dir: RunDir, device: str, echo: Callable[[str], 
         )
         for _ in range(2)
     )
+    if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
+        echo(warning)
     engine = make_engine(model, tokenizer, cfg.sampling, cfg.vllm, seed=cfg.seed)
     run = Run(
         cfg,
