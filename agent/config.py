@@ -13,6 +13,7 @@ from .engines.vllm import VLLMSettings
 from .logprobs import LogprobImpl
 from .loss import AdvantageScale, LossType, RatioLevel
 from .sampling import SamplingConfig
+from .trackers import ReportTo, tracker_problem
 
 # Old flat names of the sampling settings (run folders and config files written before they
 # were nested): ``from_dict`` moves them into ``sampling``.
@@ -73,7 +74,9 @@ class GRPOConfig:
     )
     env: tuple[str, ...] = field(
         default=("grpo_gym/Arithmetic-v0",),
-        metadata=_h("env id(s), comma-separated; several = a mixture"),
+        metadata=_h(
+            "env id(s), comma-separated; several = a mixture; 'module:Name-v0' imports module first (an env your own code registers)"
+        ),
     )
     env_weights: tuple[float, ...] = field(
         default=(), metadata=_h("mixture weights, one per env (default: equal)")
@@ -233,13 +236,21 @@ class GRPOConfig:
         ),
     )
     progress: bool = field(default=True, metadata=_h("show a progress bar"))
+    report_to: ReportTo = field(
+        default="none",
+        metadata=_h(
+            "tracker for the metrics and the run's config: none (metrics.jsonl only), tensorboard (event files in output_dir/tb; extra [tensorboard]) or wandb (offline into output_dir/wandb unless WANDB_MODE or WANDB_API_KEY is set; extra [wandb])"
+        ),
+    )
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> None:
             raise ValueError(msg)
 
         if not self.env:
-            bad("no env given: pass --env grpo_gym/Arithmetic-v0 (see `grpo-gym envs list`)")
+            bad(
+                "no env given: name one, e.g. env=grpo_gym/Arithmetic-v0 (see `grpo-gym envs list`)"
+            )
         if self.env_weights and len(self.env_weights) != len(self.env):
             bad(
                 f"{len(self.env_weights)} env_weights for {len(self.env)} envs: give one weight per env or none"
@@ -309,6 +320,9 @@ class GRPOConfig:
             )
         if self.dtype not in ("auto", "float32", "bfloat16", "fp32", "bf16"):
             bad(f"dtype {self.dtype!r}: use auto, float32 or bfloat16")
+        problem = tracker_problem(self.report_to)
+        if problem:
+            bad(problem)
 
     def parsed_env_kwargs(self) -> dict[str, dict[str, Any]]:
         """``env_kwargs`` as {env_id: kwargs}."""

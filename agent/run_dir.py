@@ -2,6 +2,7 @@
 
 ``RunDir.open`` decides, before any model loads, whether ``cfg`` starts a new run or resumes the
 newest checkpoint that verifies (newer damaged ones are reported, and set aside by ``prepare``);
+Messages name settings as Python arguments (``resume=True``); the CLI shows them as flags.
 ``prepare`` then trims logs written after that checkpoint (a killed run's tail) and records the
 settings in ``grpo_config.json``. A folder counts as a run once it has a completed step (a logged
 metrics row or a checkpoint): such a folder is never started over, and a ``resume`` that finds
@@ -57,8 +58,8 @@ class RunDir:
         if not cfg.resume:
             if logged or list_checkpoints(out, complete_only=False):
                 raise RunDirError(
-                    f"{out} already holds a run ({logged} logged steps): pass --resume to continue it, "
-                    "or choose another --output-dir"
+                    f"{out} already holds a run ({logged} logged steps): pass resume=True to continue it, "
+                    "or another output_dir=FOLDER"
                 )
             return cls(out, None, echo)
         ckpt, damaged = latest_good_checkpoint(out)
@@ -75,7 +76,7 @@ class RunDir:
             )
             raise RunDirError(
                 f"{out} holds {logged} logged steps (metrics.jsonl) but {what} to resume from, so resuming "
-                f"would overwrite them: choose another --output-dir, or move {out}'s logs away to start over there"
+                f"would overwrite them: pass another output_dir=FOLDER, or move {out}'s logs away to start over there"
             )
         if ckpt is None:
             echo(f"no checkpoint in {out}; starting from scratch")

@@ -53,6 +53,12 @@ class SamplingConfig:
     top_k: int = field(default=0, metadata={"help": "top-k sampling (0 = off)"})
     cpu_prepack: bool = field(default=True, metadata={"help": PREPACK_HELP})
     static_cache: bool = field(default=False, metadata={"help": STATIC_CACHE_HELP})
+    prompt_format: Literal["chat", "plain"] = field(
+        default="chat",
+        metadata={
+            "help": "chat: the tokenizer's chat template (ChatML with a warning if it has none); plain: for base models, the messages' texts separated by blank lines, then a newline (agent/prompts.py)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -63,6 +69,8 @@ class SamplingConfig:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.top_k < 0:
             raise ValueError(f"top_k must be >= 0 (0 = off), got {self.top_k}")
+        if self.prompt_format not in ("chat", "plain"):
+            raise ValueError(f"prompt_format={self.prompt_format!r}: use chat or plain")
 
 
 @dataclass

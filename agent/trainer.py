@@ -33,10 +33,12 @@ from .engines import Engine, make_engine
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
 from .fast.memory import keep_freed_memory
-from .hooks import default_hooks, evaluate_policy
+from .final_model import save_final_model
+from .hooks import default_hooks, evaluate_policy, save_eval
 from .interrupt import StopSignals
 from .metrics import step_metrics
 from .model import default_device, load_policy
+from .prompts import template_warning
 from .report import EvalReport, format_summary
 from .run_dir import RunDir
 from .sampling import SamplingConfig
@@ -55,6 +57,7 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)  # per-step metrics
     eval_before: EvalReport | None = None
     eval_after: EvalReport | None = None
+    final_model: Path | None = None  # <output_dir>/final: weights + tokenizer, no optimizer
 
 
 @dataclass
@@ -80,6 +83,17 @@ class Run:
         if with_sampling is not None and sampling.engine == self.engine.config.engine:
             return with_sampling(sampling)
         return make_engine(self.model, self.tokenizer, sampling, self.cfg.vllm, seed=self.cfg.seed)
+
+    def save_final(self) -> Path | None:
+        """The final weights alone (``final/``), written by rank 0; None on other ranks."""
+        weights = full_state_dict(self.model) if self.world.sharded else None
+        path = (
+            save_final_model(self.out, self.model, self.tokenizer, weights)
+            if self.world.is_main
+            else None
+        )
+        self.world.barrier()
+        return path
 
     def save(self, step: int) -> Path:
         """An atomic checkpoint of everything needed to resume at ``step``."""
@@ -130,7 +144,7 @@ def train(
     """
     device = default_device() if cfg.device == "auto" else cfg.device
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available: use --device cpu")
+        raise ValueError(f"device={device!r} but CUDA is not available: use device='cpu'")
     world = init_world(cfg.distributed, device)  # kept for later calls; close_world ends it
     return _train(cfg, rank_device(world, device), world, on_step, echo)
 
@@ -166,6 +180,8 @@ def _train(
     if cfg.eval_before_after and start == 0:
         result.eval_before = evaluate_policy(run, run.eval_envs)
         echo("before training: " + format_summary(result.eval_before))
+        if world.is_main:
+            save_eval(run.out, result.eval_before, "eval_before")
 
     hooks = default_hooks(run, on_step)
     bar = tqdm(
@@ -203,6 +219,8 @@ def _train(
             run.save(result.steps)
         stopped = world.any(stop.requested is not None)  # one answer for every rank
     result.checkpoint, result.history = run.last_checkpoint, run.history
+    if result.steps >= cfg.steps:  # weights only, for from_pretrained / upload
+        result.final_model = run.save_final()
     if stopped and result.steps < cfg.steps:
         _close(run)
         raise TrainingInterrupted(
@@ -215,6 +233,8 @@ def _train(
     if cfg.eval_before_after and not stopped:  # a signal in the last step skips only this
         result.eval_after = evaluate_policy(run, run.eval_envs)
         echo("after training:  " + format_summary(result.eval_after))
+        if world.is_main:
+            save_eval(run.out, result.eval_after, "eval_after")
     _close(run)
     return result
 
@@ -274,6 +294,8 @@ def _build(
         )
         for _ in range(2)
     )
+    if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
+        echo(warning)
     engine = make_engine(model, tokenizer, cfg.sampling, cfg.vllm, seed=cfg.seed)
     run = Run(
         cfg,

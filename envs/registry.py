@@ -7,7 +7,8 @@ works after ``import grpo_gym.envs``. This module adds:
 * ``list_envs()`` — typed ``EnvRecord`` rows (id, description, reward kind, multi-turn, version);
 * ``load_plugins()`` — third-party envs from the ``grpo_gym.envs`` entry-point group;
 * ``make`` / ``make_vec`` — ``gymnasium.make`` / ``make_vec`` that also accept an id without the
-  ``grpo_gym/`` namespace and answer an unknown id with the close matches.
+  ``grpo_gym/`` namespace, Gymnasium's ``"module:Name-v0"`` form (import ``module``, whose import
+  registers the env, then make it), and answer an unknown id with the close matches.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import difflib
 import importlib
 import importlib.metadata
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -210,10 +213,16 @@ def _maybe_text_env(spec: EnvSpec) -> bool:
 def resolve_id(env_id: str) -> str:
     """The registered id for ``env_id`` (``"Arithmetic-v0"`` -> ``"grpo_gym/Arithmetic-v0"``).
 
+    Gymnasium's ``"module:Name-v0"`` form imports ``module`` first (so an env registered by the
+    user's own code can be named anywhere an id is taken), then resolves ``Name-v0``.
     Raises ``UnknownEnvError`` naming the closest registered ids.
     """
     if env_id in gym.registry:
         return env_id
+    if ":" in env_id:
+        module, _, rest = env_id.partition(":")
+        import_env_module(module, env_id)
+        return resolve_id(rest)
     namespaced = f"{NAMESPACE}/{env_id}"
     if "/" not in env_id and namespaced in gym.registry:
         return namespaced
@@ -231,6 +240,29 @@ def resolve_id(env_id: str) -> str:
         f"did you mean {', '.join(close)}?" if close else "run 'grpo-gym envs list' to see all ids"
     )
     raise UnknownEnvError(f"unknown env id {env_id!r}: {hint}")
+
+
+def import_env_module(module: str, env_id: str) -> None:
+    """Import the module a ``"module:Name-v0"`` id names (it registers its envs on import).
+
+    A module that is not importable but sits in the working folder (``./module.py``) is imported
+    from there, as ``python -m`` would; a module that fails is an ``UnknownEnvError`` saying why.
+    """
+    here, top = Path.cwd(), module.split(".", 1)[0]
+    try:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            in_cwd = (here / f"{top}.py").is_file() or (here / top / "__init__.py").is_file()
+            if exc.name != top or not in_cwd or str(here) in sys.path:
+                raise
+            sys.path.append(str(here))
+            importlib.import_module(module)
+    except Exception as exc:
+        raise UnknownEnvError(
+            f"env id {env_id!r}: importing module {module!r} failed ({type(exc).__name__}: {exc}); "
+            "put the folder holding it on PYTHONPATH, or install it"
+        ) from None
 
 
 def make(env_id: str, **kwargs: Any) -> gym.Env:

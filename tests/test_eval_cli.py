@@ -145,7 +145,7 @@ def test_eval_without_matplotlib_still_writes_markdown(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--n", "2", "--k", "1,4"], "raise --n to 4"),
+        (["--n", "2", "--k", "1,4"], "set --n 4 or leave 4 out of --k"),
         (["--env", "grpo_gym_evaltest/Nope-v0"], "Nope-v0"),
         (["--problems", "0"], "problems must be >= 1"),
     ],

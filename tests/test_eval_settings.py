@@ -53,7 +53,7 @@ def test_problems_all_scores_each_test_problem_once_and_needs_a_finite_env() -> 
     )
     r = report.results[0]
     assert r.problems == r.distinct_prompts > 0
-    with pytest.raises(ValueError, match="--problems all needs a benchmark env"):
+    with pytest.raises(ValueError, match="problems=all needs a benchmark env"):
         evaluate(_zero, [ENV], problems=ALL_PROBLEMS, n=1, progress=False)
     assert (
         config_from_args(build_parser().parse_args(["eval", "--problems", "all"])).problems

@@ -173,14 +173,14 @@ def test_errors_and_multi_turn_are_counted() -> None:
 def test_config_validation() -> None:
     greedy = EvalConfig(sampling=SamplingConfig(temperature=0), n=8, k=(1, 4))
     assert greedy.n == 1 and greedy.ks == (1,) and "n set to 1" in greedy.notes[0]
-    with pytest.raises(ValueError, match="raise --n to 8"):
+    with pytest.raises(ValueError, match="set n=8 or leave"):
         EvalConfig(n=4, k=(1, 8))
     with pytest.raises(ValueError, match="problems must be >= 1"):
         EvalConfig(problems=0)
     with pytest.raises(ValueError, match="temperature"):
         EvalConfig(sampling=SamplingConfig(temperature=-1))
     assert EvalConfig(n=8).ks == (1, 2, 4, 8)
-    with pytest.raises(ValueError, match="--env"):
+    with pytest.raises(ValueError, match="pass env=ID"):
         resolve_env_ids((), None)
     with pytest.raises(gym.error.Error):
         resolve_env_ids(("grpo_gym_evaltest/Nope-v0",), None)

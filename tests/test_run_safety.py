@@ -73,7 +73,7 @@ def test_resume_with_logs_but_no_checkpoint_refuses_and_keeps_the_logs(
     out = tmp_path / "run"
     before = _fake_run(out, steps=266)
     with pytest.raises(
-        RunDirError, match=r"holds 266 logged steps .* no checkpoint .* another --output-dir"
+        RunDirError, match=r"holds 266 logged steps .* no checkpoint .* another output_dir=FOLDER"
     ) as caught:
         train(tiny_cfg(tiny_model_dir, out, steps=300, resume=True), echo=lambda s: None)
     assert "\n" not in str(caught.value)

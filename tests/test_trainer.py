@@ -221,7 +221,9 @@ def test_existing_run_dir_needs_resume(tiny_model_dir: Path, tmp_path: Path) -> 
     cfg = tiny_cfg(tiny_model_dir, tmp_path / "dup", steps=1)
     train(cfg, echo=lambda s: None)
     (tmp_path / "dup" / "checkpoint-000001").rename(tmp_path / "dup" / "moved")
-    with pytest.raises(ValueError, match="--resume"):
+    with pytest.raises(
+        ValueError, match=r"pass resume=True to continue it, or another output_dir="
+    ):
         train(cfg, echo=lambda s: None)
 
 

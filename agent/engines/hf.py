@@ -1,4 +1,4 @@
-"""The transformers engine: batched ``generate`` with the tokenizer's chat template.
+"""The transformers engine: batched ``generate`` on prompts rendered by ``prompts.render_prompt``.
 
 It samples from the training model itself, so ``sync_weights`` has nothing to do. On CPU it
 uses two speed-ups from ``agent/fast`` (oneDNN-prepacked weights, one prefill per distinct
@@ -15,6 +15,7 @@ import torch
 
 from ..fast.prefill import shared_prefill
 from ..fast.prepack import prepacked_linears, worth_prepacking
+from ..prompts import render_prompt
 from ..sampling import Conversation, Generation, SamplingConfig, completion_mask
 
 STATIC_PAD_MULTIPLE = 64  # static cache: prompts padded to a multiple so shapes repeat
@@ -33,10 +34,7 @@ class HFSampler:
         self.eos_ids = sorted({i for i in [*eos_list, tokenizer.eos_token_id] if i is not None})
 
     def render(self, conversations: Sequence[Conversation]) -> list[str]:
-        return [
-            self.tokenizer.apply_chat_template(list(c), add_generation_prompt=True, tokenize=False)
-            for c in conversations
-        ]
+        return [render_prompt(self.tokenizer, c, self.config.prompt_format) for c in conversations]
 
     @torch.no_grad()
     def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation:

@@ -36,6 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from ..fieldhelp import help_text
+from ..prompts import render_prompt
 from ..sampling import Conversation, Generation, SamplingConfig
 
 VLLM_INSTALL_HINT = (
@@ -239,10 +240,7 @@ class VLLMEngine:
 
     def render(self, conversations: Sequence[Conversation]) -> list[list[int]]:
         """Prompt token ids, rendered and tokenized exactly as ``HFSampler`` does."""
-        texts = [
-            self.tokenizer.apply_chat_template(list(c), add_generation_prompt=True, tokenize=False)
-            for c in conversations
-        ]
+        texts = [render_prompt(self.tokenizer, c, self.config.prompt_format) for c in conversations]
         return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
 
     def _sampling_params(self, n: int) -> Any:

@@ -12,7 +12,8 @@ Errors a user can fix (bad flags, unknown env, missing model, a run folder in th
 line and exit 2; a run that cannot go on (nothing left to train, a checkpoint that cannot be
 written, a stuck env with ``--on-stuck abort``) prints one line and exits 1; a run stopped by
 SIGINT/SIGTERM after saving exits 128 + the signal number (130, 143) and says how to resume.
-Set ``GRPO_GYM_DEBUG=1`` for the full traceback.
+The libraries name settings as Python arguments (``resume=True``); their errors are printed with
+the flags instead (``--resume``, ``commands.flags.as_flags``). Set ``GRPO_GYM_DEBUG=1`` for the full traceback.
 """
 
 from __future__ import annotations
@@ -71,9 +72,12 @@ def _interrupted_type() -> type[BaseException]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from grpo_gym.commands.flags import as_flags, long_flags
+
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # e.g. for train --nproc's relaunch
+    flags = long_flags(parser)
     try:
         return int(args.func(args) or 0)
     except _interrupted_type() as exc:  # the except clauses import the library only on an error
@@ -82,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except _run_error_types() as exc:
         if os.environ.get("GRPO_GYM_DEBUG"):
             raise
-        print(f"grpo-gym {args.command}: error: {exc}", file=sys.stderr)
+        print(f"grpo-gym {args.command}: error: {as_flags(str(exc), flags)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("grpo-gym: interrupted", file=sys.stderr)
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     except _user_error_types() as exc:
         if os.environ.get("GRPO_GYM_DEBUG"):
             raise
-        print(f"grpo-gym {args.command}: error: {exc}", file=sys.stderr)
+        print(f"grpo-gym {args.command}: error: {as_flags(str(exc), flags)}", file=sys.stderr)
         return 2
 
 

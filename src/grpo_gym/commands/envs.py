@@ -4,6 +4,9 @@
     grpo-gym envs show ID [--seed N] [--n K] [--split test] [--kwarg KEY=VALUE ...]
     grpo-gym envs check [ID ...] [--n K]
 
+An ID may be Gymnasium's ``module:Name-v0``: the module (on PYTHONPATH, or a ``module.py`` in
+the working folder) is imported first, so an env registered by your own code can be named.
+
 ``check`` runs, per env: Gymnasium's ``check_env``, seed determinism, the reference reply
 earning ``max_reward``, and empty / "I don't know." / garbage replies scoring below it without
 raising. It exits 1 if any check fails.
@@ -94,7 +97,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="sample prompts with their reference replies")
     p.add_argument(
-        "id", help="env id, e.g. grpo_gym/Arithmetic-v0 (the grpo_gym/ prefix is optional)"
+        "id",
+        help="env id, e.g. grpo_gym/Arithmetic-v0 (the grpo_gym/ prefix is optional), or "
+        "'module:Name-v0' for an env registered by your own module (imported first)",
     )
     p.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
     p.add_argument("--n", type=int, default=3, help="number of samples (default: 3)")

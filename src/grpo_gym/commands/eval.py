@@ -49,7 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=argparse.SUPPRESS,
         metavar="ID",
-        help="env id to evaluate (namespace optional); repeat the flag or give a comma list",
+        help="env id to evaluate (namespace optional); repeat the flag or give a comma list; "
+        "'module:Name-v0' imports module (your code registering an env) first",
     )
     p.set_defaults(func=run)
     cmds = p.add_subparsers(dest="eval_command", required=False, metavar="{compare}")
@@ -166,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
     from grpo_gym.agent.engines import make_engine
     from grpo_gym.agent.evaluate import evaluate
     from grpo_gym.agent.model import load_policy
+    from grpo_gym.agent.prompts import template_warning
     from grpo_gym.agent.report import describe_model
 
     cfg = config_from_args(args)
@@ -176,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
     model, tokenizer = load_policy(
         cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype
     )
+    if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
+        _err(warning)
     engine = make_engine(model, tokenizer, cfg.sampling)
     report = evaluate(engine, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
     print(results_table(report))

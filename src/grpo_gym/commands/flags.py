@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import types
 import typing
 from pathlib import Path
@@ -210,3 +211,36 @@ def check_output_file(path: str | Path | None, flag: str) -> None:
                     f"{flag} {p}: {parent} is a file, not a folder; choose another path"
                 )
             return
+
+
+# A Python argument as the libraries' messages name it: ``resume=True``, ``output_dir=FOLDER``,
+# ``device='cpu'``, ``k=`` (the name alone); a word of its own, not part of a path or URL.
+_PY_ARG = re.compile(r"(?<![^\s(\[,;])([a-z][a-z0-9_]*)=(\"[^\"]*\"|'[^']*'|[^\s,;:()]*)")
+
+
+def long_flags(parser: argparse.ArgumentParser) -> set[str]:
+    """Every ``--flag`` of ``parser`` and of its subcommands."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(s for s in action.option_strings if s.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= long_flags(sub)
+    return found
+
+
+def as_flags(message: str, flags: set[str]) -> str:
+    """``message`` with the Python arguments it names written as the flags that set them.
+
+    The libraries speak Python (``pass resume=True``); the CLI prints their errors through this
+    (``pass --resume``). Names that are no flag stay as they are.
+    """
+
+    def flag(m: re.Match[str]) -> str:
+        name = _flag(m.group(1))
+        if name not in flags:
+            return m.group(0)
+        value = m.group(2).strip("\"'")
+        return name if value in ("", "True") else f"{name} {value}"
+
+    return _PY_ARG.sub(flag, message)
