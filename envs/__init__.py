@@ -14,6 +14,7 @@ third-party envs from the ``grpo_gym.envs`` entry-point group (see ``load_plugin
     prompts, _ = group.reset(seed=[0] * 8)      # one GRPO group: 8 identical prompts
 
 ``list_envs()`` describes every registered env; ``grpo-gym envs list|show|check`` is the CLI.
+``grpo_gym.envs.trl`` turns any env into a dataset and reward for TRL's ``GRPOTrainer``.
 """
 
 from grpo_gym.rewards.types import RewardResult, Task

@@ -45,6 +45,7 @@ NOT_APPLICABLE = RewardResult(score=0.0, components={"applicable": 0.0}, reason=
 # Keyword arguments TRL passes that are not per-sample dataset columns.
 _NOT_COLUMNS = frozenset(
     {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
+    | {"environments"}  # TRL's own env instances (its ``environment_factory``)
 )
 
 
