@@ -33,6 +33,7 @@ from .keywords import ForbiddenWords, KeywordFrequency, Keywords
 from .linear import LinearEquation
 from .multiturn import MultiTurnMath
 from .polynomial import PolynomialRoots
+from .reasoning_gym import ReasoningGym, register_reasoning_gym
 from .registry import (
     NAMESPACE,
     PLUGIN_GROUP,
@@ -66,6 +67,7 @@ __all__ = [
     "MultiTurnMath",
     "PluginWarning",
     "PolynomialRoots",
+    "ReasoningGym",
     "RewardResult",
     "Simplify",
     "Task",
@@ -87,4 +89,5 @@ __all__ += [
 ]  # fmt: skip
 
 register_builtins()
+register_reasoning_gym()
 load_plugins()
