@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         pip = [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         subprocess.run([*pip, "-e", f"{REPO}[{EXTRAS}]", "torch==2.13.0"], check=True)
     env = dict(os.environ, OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
+    env["PYTHONPATH"] = str(REPO / "src")  # this checkout, in the worker and its scoring pool
     env.update(TRANSFORMERS_VERBOSITY="error", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1")
     cmd = [str(py), str(Path(__file__).resolve()), "--worker", "--rows", str(args.rows)]
     subprocess.run([*cmd, "--out", str(out)], cwd=REPO, env=env, check=True)
