@@ -14,6 +14,7 @@ third-party envs from the ``grpo_gym.envs`` entry-point group (see ``load_plugin
     prompts, _ = group.reset(seed=[0] * 8)      # one GRPO group: 8 identical prompts
 
 ``list_envs()`` describes every registered env; ``grpo-gym envs list|show|check`` is the CLI.
+``grpo_gym.envs.trl`` turns any env into a dataset and reward for TRL's ``GRPOTrainer``.
 """
 
 from grpo_gym.rewards.types import RewardResult, Task
@@ -32,6 +33,7 @@ from .keywords import ForbiddenWords, KeywordFrequency, Keywords
 from .linear import LinearEquation
 from .multiturn import MultiTurnMath
 from .polynomial import PolynomialRoots
+from .reasoning_gym import ReasoningGym, register_reasoning_gym
 from .registry import (
     NAMESPACE,
     PLUGIN_GROUP,
@@ -65,6 +67,7 @@ __all__ = [
     "MultiTurnMath",
     "PluginWarning",
     "PolynomialRoots",
+    "ReasoningGym",
     "RewardResult",
     "Simplify",
     "Task",
@@ -86,4 +89,5 @@ __all__ += [
 ]  # fmt: skip
 
 register_builtins()
+register_reasoning_gym()
 load_plugins()

@@ -300,7 +300,7 @@ class TextEnv(gym.Env[str, str]):
         if not isinstance(action, str):
             raise TypeError(f"the action must be the reply text (str), got {type(action).__name__}")
         task = self._task
-        result = self._safe_score(action[-MAX_REPLY_CHARS:], task)  # the final answer is at the end
+        result = self.score_reply(action, task)
         self._turn += 1
         solved = self.is_success(result, task)
         terminated = solved or self._turn >= self.max_turns
@@ -326,6 +326,13 @@ class TextEnv(gym.Env[str, str]):
         if not isinstance(strict, bool):
             raise TypeError(f"set_strict takes True or False, got {strict!r}")
         self.strict = strict
+
+    def score_reply(self, reply: str, task: Task) -> RewardResult:
+        """What the first ``step`` with ``reply`` scores on ``task``: ``score`` on the reply's last
+        ``MAX_REPLY_CHARS`` (the final answer is at the end), never raising unless strict (see
+        ``set_strict``), never returning a non-finite reward. For scoring outside an episode
+        (``grpo_gym.envs.trl.EnvReward``)."""
+        return self._safe_score(reply[-MAX_REPLY_CHARS:], task)
 
     def _safe_score(self, reply: str, task: Task) -> RewardResult:
         """``score`` that never returns a non-finite or non-numeric reward, and never raises

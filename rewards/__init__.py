@@ -52,7 +52,7 @@ from .math_reward import clear_math_caches, math_reward, verify, verify_batch
 from .mathparse import MathParseError, parse_math
 from .pool import CheckTimeout, WorkerError, get_pool, run_limited, shutdown_pool
 from .rubric import PassFail, Rubric, RubricItem, TaskRubric
-from .trl_adapter import FromTrl, ToTrl
+from .trl_adapter import FromTrl, MissingColumnError, ToTrl
 from .types import RewardFn, RewardResult, Task
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "LetterFrequency",
     "MathParseError",
     "MathVerifyConfig",
+    "MissingColumnError",
     "NoCommas",
     "OverlongPenalty",
     "PassFail",

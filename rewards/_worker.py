@@ -1,13 +1,16 @@
 """Entry point of one worker process of :mod:`grpo_gym.rewards.pool` (a fresh interpreter).
 
-Run as ``python -m grpo_gym.rewards._worker FD``: FD is a socket connected to the parent.
-The worker imports sympy and the parsers once, says ``ready``, then loops: receive
-``(fn, args, kwargs)``, reply ``("ok", result)`` or ``("err", message)``. It exits on EOF,
-and the kernel kills it if the parent dies (PR_SET_PDEATHSIG on Linux).
+Run as ``python -m grpo_gym.rewards._worker FD [MODULE ...]``: FD is a socket connected to the
+parent. The worker imports sympy, the parsers and the MODULEs (``WorkerPool.preload``) once,
+says ``ready``, then loops: receive ``(fn, args, kwargs)``, reply ``("ok", result)`` or
+``("err", message)``. It exits on EOF, and the kernel kills it if the parent dies
+(PR_SET_PDEATHSIG on Linux).
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import sys
 import traceback
@@ -51,6 +54,9 @@ def main(argv: list[str]) -> int:
     from . import equivalence, mathparse  # noqa: F401  (import sympy + parsers once)
 
     mathparse.parse_answer("1+x")  # warm the LaTeX parser
+    for name in argv[2:]:  # WorkerPool.preload: imported before any call's time limit starts
+        with contextlib.suppress(Exception):  # the first call that needs it reports the error
+            importlib.import_module(name)
     try:
         conn.send(("ready", os.getpid()))
     except BrokenPipeError:  # the parent exited while this worker started

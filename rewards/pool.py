@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import os
 import pickle
 import subprocess
@@ -57,12 +58,13 @@ class WorkerError(RuntimeError):
 class _Worker:
     """One worker process and the parent's end of its socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
         parent_end, child_end = Pipe(duplex=True)
         fd = child_end.fileno()
+        self.preload = preload  # modules it imports before saying ready
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "grpo_gym.rewards._worker", str(fd)],
+                [sys.executable, "-m", "grpo_gym.rewards._worker", str(fd), *preload],
                 pass_fds=(fd,),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
@@ -121,6 +123,7 @@ class WorkerPool:
         self._pid = os.getpid()
         self._spare: _Worker | None = None  # started, outside the pool until a kill
         self._spare_starting = False
+        self._preload: tuple[str, ...] = ()  # modules every worker imports at start-up
 
     def __repr__(self) -> str:
         return f"WorkerPool(size={self.size}, idle={len(self._idle)}, busy={self._busy})"
@@ -151,7 +154,7 @@ class WorkerPool:
                     break
                 self._cond.wait()
         try:  # start a worker outside the lock
-            w = _spawner().submit(_Worker).result()
+            w = _spawner().submit(_Worker, self._preload).result()
             w.wait_ready(STARTUP_TIMEOUT)
         except BaseException:
             self._release(None)
@@ -185,6 +188,22 @@ class WorkerPool:
             raise ValueError(f"timeout={timeout!r}: use a positive number of seconds")
         data = pickle.dumps((fn, args, kwargs))  # fails here, not in a worker, if unpicklable
         return self._call(self._acquire(), data, timeout)  # type: ignore[no-any-return]
+
+    def preload(self, *modules: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Make every worker import ``modules`` before it serves a call: the workers alive now
+        (one call each, within ``timeout``) and every worker started later (replacements, the
+        spare) at start-up. So no check's time limit pays for a slow import (reasoning-gym's
+        takes seconds). Importing modules already preloaded does nothing."""
+        new = tuple(m for m in dict.fromkeys(modules) if m not in self._preload)
+        if not new:
+            return
+        with self._cond:
+            self._preload += new
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.close()
+        self.run_on_all(_import_modules, new, timeout=timeout)
+        self._start_spare()
 
     def run_on_all(
         self, fn: Callable[..., T], *args: Any, timeout: float, **kwargs: Any
@@ -266,13 +285,14 @@ class WorkerPool:
         def start() -> None:
             new: _Worker | None = None
             try:
-                new = _spawner().submit(_Worker).result()
+                new = _spawner().submit(_Worker, self._preload).result()
                 new.wait_ready(STARTUP_TIMEOUT)
             except BaseException:
                 new = None
             with self._cond:
                 self._spare_starting = False
                 keep = new is not None and not self._closed and self._spare is None
+                keep = keep and new is not None and new.preload == self._preload
                 if keep:
                     self._spare = new
             if new is not None and not keep:
@@ -295,7 +315,7 @@ class WorkerPool:
             if dead is not None:
                 dead.kill()
             try:
-                new = _spawner().submit(_Worker).result()
+                new = _spawner().submit(_Worker, self._preload).result()
                 new.wait_ready(STARTUP_TIMEOUT)
             except BaseException:
                 self._release(None)
@@ -317,6 +337,12 @@ class WorkerPool:
             return  # a forked child must not touch its parent's workers
         for w in idle:
             w.close()
+
+
+def _import_modules(names: tuple[str, ...]) -> None:
+    """Import ``names`` (in a worker: ``WorkerPool.preload``)."""
+    for name in names:
+        importlib.import_module(name)
 
 
 _POOL: WorkerPool | None = None

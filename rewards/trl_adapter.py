@@ -9,7 +9,12 @@ form (``FromTrl(f).batch(completions, tasks)``, one call to ``f``). Columns come
 same name) and each ``task.metadata`` item under its own key (None for tasks lacking it).
 
 ``ToTrl(rubric)`` goes the other way, so a grpo-gym rubric can be handed to TRL's
-``GRPOTrainer(reward_funcs=[ToTrl(rubric, name="rubric")])``.
+``GRPOTrainer(reward_funcs=[ToTrl(rubric, name="rubric")])``. Its ``answer_column`` must be a
+column of the dataset: a missing (misnamed) one raises ``MissingColumnError`` naming the columns
+there are, instead of scoring every reply 0; pass ``answer_column=None`` for a rubric that needs
+no answer. ``check_columns(dataset.column_names)`` runs the same check before training. To train
+on a grpo-gym env in TRL, use ``grpo_gym.envs.trl`` (its tasks carry objects a dataset cannot
+store; that module stores a task as its env id, settings, seed and split).
 
 Formats: the *standard* (string) format is the one supported: prompts and completions are
 ``str``. With ``FromTrl(f, conversational=True)`` they are sent to ``f`` as chat message lists
@@ -40,7 +45,26 @@ NOT_APPLICABLE = RewardResult(score=0.0, components={"applicable": 0.0}, reason=
 # Keyword arguments TRL passes that are not per-sample dataset columns.
 _NOT_COLUMNS = frozenset(
     {"prompts", "completions", "completion_ids", "trainer_state", "log_extra", "log_metric"}
+    | {"environments"}  # TRL's own env instances (its ``environment_factory``)
 )
+
+
+class MissingColumnError(KeyError):
+    """A TRL reward function needs a dataset column that is not there (the message says which,
+    which columns there are, and how to fix it)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def missing_column(
+    column: str, present: Sequence[str], reward: str, fix: str
+) -> MissingColumnError:
+    """The error for a reward ``reward`` that needs ``column`` among ``present``."""
+    shown = sorted(c for c in present if c not in _NOT_COLUMNS)
+    return MissingColumnError(
+        f"{reward} needs the dataset column {column!r}, which is missing (columns: {shown}): {fix}"
+    )
 
 
 def _error(msg: str) -> RewardResult:
@@ -102,7 +126,7 @@ class FromTrl:
         return self.batch([completion], [task])[0]
 
 
-def _text(item: Any) -> str:
+def completion_text(item: Any) -> str:
     """A standard-format string, or the last message's content of a conversational item."""
     if isinstance(item, str):
         return item
@@ -116,19 +140,33 @@ class ToTrl:
     """A grpo-gym ``RewardFn`` as a TRL reward function ``(prompts, completions, **columns)``.
 
     Builds ``Task(prompt, answer=columns[answer_column][i], metadata=other columns[i])`` per
-    sample. Errors inside ``fn`` score 0 (see ``rubric.safe_call``). ``__name__`` is ``name``
-    (TRL logs rewards under it).
+    sample. Errors inside ``fn`` score 0 (see ``rubric.safe_call``); a missing ``answer_column``
+    raises ``MissingColumnError`` (``answer_column=None``: the rubric needs no answer).
+    ``__name__`` is ``name`` (TRL logs rewards under it).
     """
 
     fn: RewardFn
     name: str = "grpo_gym_reward"
-    answer_column: str = "answer"
+    answer_column: str | None = "answer"
 
     @property
     def __name__(self) -> str:  # type: ignore[override]
         return self.name
 
+    def check_columns(self, columns: Sequence[str]) -> None:
+        """Raise ``MissingColumnError`` unless ``answer_column`` is among ``columns`` (e.g. a
+        dataset's ``column_names``; call it before training to fail before any model loads)."""
+        if self.answer_column is not None and self.answer_column not in columns:
+            raise missing_column(
+                self.answer_column,
+                columns,
+                f"ToTrl reward {self.name!r}",
+                "rename the gold-answer column, pass ToTrl(..., answer_column=<its name>), "
+                "or answer_column=None if the reward needs no answer",
+            )
+
     def tasks(self, prompts: Sequence[Any], **columns: Any) -> list[Task]:
+        self.check_columns(list(columns))
         cols = {
             k: v
             for k, v in columns.items()
@@ -137,10 +175,11 @@ class ToTrl:
             and not isinstance(v, str)
             and len(v) == len(prompts)
         }
-        answers = cols.pop(self.answer_column, [None] * len(prompts))
+        none: list[Any] = [None] * len(prompts)
+        answers = cols.pop(self.answer_column, none) if self.answer_column else none
         return [
             Task(
-                prompt=_text(p),
+                prompt=completion_text(p),
                 answer=None if answers[i] is None else str(answers[i]),
                 metadata={k: v[i] for k, v in cols.items()},
             )
@@ -152,6 +191,6 @@ class ToTrl:
     ) -> list[float]:
         tasks = self.tasks(prompts, **columns)
         return [
-            float(safe_call(self.fn, _text(c), t).score)
+            float(safe_call(self.fn, completion_text(c), t).score)
             for c, t in zip(completions, tasks, strict=True)
         ]

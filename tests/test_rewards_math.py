@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import threading
+import time
 
 import pytest
 import sympy
 
 from grpo_gym.rewards import (
+    CheckTimeout,
     MathParseError,
     MathVerifyConfig,
     Task,
@@ -285,6 +288,25 @@ def test_run_limited_result_error_and_threads() -> None:
     for t in threads:
         t.join()
     assert sorted(out) == [0, 2, 4, 6]
+
+
+def _imported(name: str) -> bool:
+    return name in sys.modules
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def test_preload_reaches_running_workers_and_their_replacements() -> None:
+    pool = get_pool(2)
+    assert pool.run_on_all(_imported, "mailbox", timeout=30) == [False, False]
+    pool.preload("mailbox", timeout=60)  # a module no worker imports by itself
+    assert pool.run_on_all(_imported, "mailbox", timeout=30) == [True, True]
+    with pytest.raises(CheckTimeout):
+        run_limited(_sleep, 30, timeout=0.5)  # kills a worker: its replacement preloads too
+    assert pool.run_on_all(_imported, "mailbox", timeout=60) == [True, True]
+    pool.preload("mailbox")  # already preloaded: nothing to do
 
 
 # --------------------------------------------------------------------------- fast LaTeX path

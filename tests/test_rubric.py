@@ -231,5 +231,5 @@ def test_to_trl_round_trip_and_formats() -> None:
     )
     assert conv == pytest.approx([1.2])
     # a failing reward never raises into the trainer
-    assert ToTrl(boom)(prompts=["q"], completions=["x"]) == [0.0]
+    assert ToTrl(boom, answer_column=None)(prompts=["q"], completions=["x"]) == [0.0]
     assert pickle.loads(pickle.dumps(trl)) == trl

@@ -1,0 +1,205 @@
+"""``grpo_gym/ReasoningGym-v0``: any reasoning-gym task generator as a text env.
+
+reasoning-gym (``pip install 'grpo-gym[reasoning-gym]'``) generates procedural tasks (arithmetic
+chains, puzzles, logic, graphs, ...) and scores answers with each task's own ``score_answer``.
+This module imports it only when the env is made, so ``grpo-gym envs list`` works without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from grpo_gym.rewards.extract import find_boxed
+from grpo_gym.rewards.format import extract_tag
+from grpo_gym.rewards.pool import CheckTimeout, WorkerError, get_pool, run_limited
+from grpo_gym.rewards.types import RewardResult, Task
+
+from .base import EnvSettingsError, TextEnv
+from .registry import register
+
+ENV_ID = "grpo_gym/ReasoningGym-v0"
+ANSWER_FORMAT = "Give your final answer inside <answer></answer> tags."
+_RESERVED = ("seed", "size")  # set per task by the env: the reset seed decides the task
+_ITEMS: dict[tuple[str, str, int], tuple[Any, dict[str, Any]]] = {}  # a few recent items
+_ITEMS_LIMIT = 256
+
+
+class ReasoningGymUnavailable(ImportError):
+    """reasoning-gym is not installed (the message says which extra to install)."""
+
+
+def _reasoning_gym() -> Any:
+    try:
+        import reasoning_gym
+    except ImportError:
+        raise ReasoningGymUnavailable(
+            f"{ENV_ID} needs reasoning-gym: pip install 'grpo-gym[reasoning-gym]'"
+        ) from None
+    return reasoning_gym
+
+
+def _item(task: str, options: Mapping[str, Any], seed: int) -> tuple[Any, dict[str, Any]]:
+    """reasoning-gym's dataset of ``task`` seeded with ``seed`` (one item) and that item."""
+    key = (task, repr(sorted(options.items())), seed)
+    hit = _ITEMS.get(key)
+    if hit is None:
+        dataset = _reasoning_gym().create_dataset(task, seed=seed, size=1, **options)
+        if len(_ITEMS) >= _ITEMS_LIMIT:
+            _ITEMS.clear()
+        hit = _ITEMS[key] = (dataset, dataset[0])
+    return hit
+
+
+def score_item(task: str, options: Mapping[str, Any], seed: int, answer: str) -> float:
+    """reasoning-gym's own score of ``answer`` on the item (run in the worker pool)."""
+    dataset, entry = _item(task, options, seed)
+    return float(dataset.score_answer(answer, entry))
+
+
+def task_names() -> list[str]:
+    """Every reasoning-gym task name (needs reasoning-gym)."""
+    return sorted(_reasoning_gym().factory.DATASETS)
+
+
+@dataclass(frozen=True)
+class ReasoningGymConfig:
+    """Settings of ``ReasoningGym``: the reasoning-gym ``task`` name, its config ``options``
+    (fields of its reasoning-gym config class, except ``seed`` and ``size``) and the time limit
+    of one ``score_answer`` call in seconds."""
+
+    task: str = "chain_sum"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    score_timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        names = task_names()
+        if self.task not in names:
+            close = difflib.get_close_matches(str(self.task), names, n=5, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else f"choose one of {names}"
+            raise ValueError(f"unknown reasoning-gym task {self.task!r}: {hint}")
+        _, config_class = _reasoning_gym().factory.DATASETS[self.task]
+        known = sorted({f.name for f in dataclasses.fields(config_class)} - set(_RESERVED))
+        bad = sorted(set(self.options) - set(known))
+        if bad:
+            raise EnvSettingsError(
+                f"reasoning-gym task {self.task!r} has no option(s) {bad} ('seed' and 'size' are "
+                f"set by the env): its options are {known}"
+            )
+        if not float(self.score_timeout) > 0:
+            raise ValueError(f"score_timeout must be > 0 seconds, got {self.score_timeout}")
+        try:
+            _, entry = _item(self.task, self.options, 0)
+        except (AssertionError, ValueError, TypeError) as exc:
+            raise ValueError(
+                f"reasoning-gym rejected the options {dict(self.options)} of {self.task!r}: {exc}"
+            ) from None
+        if not isinstance(entry.get("answer"), str):
+            raise ValueError(
+                f"reasoning-gym task {self.task!r} has no single gold answer (its checker accepts "
+                "several), so this env cannot build a reply that scores the maximum: choose "
+                "another task"
+            )
+
+
+class ReasoningGym(TextEnv):
+    """Any reasoning-gym task: its question as the prompt, scored by its own ``score_answer``.
+
+    ## Description
+    ``task`` names a reasoning-gym dataset (``"chain_sum"``, ``"leg_counting"``, ... : see
+    ``reasoning_gym.factory.DATASETS``); other kwargs are that dataset's config options
+    (``gymnasium.make("grpo_gym/ReasoningGym-v0", task="chain_sum", min_terms=3)``). The reset
+    seed draws an item seed from ``np_random``, and the item is reasoning-gym's item 0 of the
+    dataset with that seed, so the seed alone decides the task. Train and test are disjoint by
+    the hash of the question (10 % test), as in the other envs.
+
+    ## Observation
+    reasoning-gym's question, then ``"Give your final answer inside <answer></answer> tags."``
+
+    ## Action
+    The reply (str). The answer is the content of its last ``<answer>...</answer>`` tag (else
+    of its last ``\\boxed{...}``), whitespace-stripped.
+
+    ## Reward
+    reasoning-gym's ``score_answer(answer, entry)`` (in [0, 1]; 1 for the gold answer, partial
+    credit for some tasks), 0 with a reason if no answer is found. The call runs in the worker
+    pool with a hard time limit (``score_timeout``, default 10 s): some scorers parse or
+    evaluate the model's answer. Single-turn.
+
+    ## Arguments
+    ``task``, ``score_timeout`` and the task's options (``ReasoningGymConfig``). Tasks whose
+    items have no single gold answer (``graph_color``, ``boxnet``, ...) are refused.
+
+    ## Version History
+    * v0: initial version (reasoning-gym >= 0.1.25).
+    """
+
+    description = "Any reasoning-gym task (task=NAME), scored by reasoning-gym's score_answer"
+    reward_kind: ClassVar[str] = "reasoning"
+    family: ClassVar[str] = "reasoning-gym"
+
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        task: str = "chain_sum",
+        score_timeout: float = 10.0,
+        **options: Any,
+    ) -> None:
+        super().__init__(render_mode)
+        self.config = ReasoningGymConfig(task, dict(options), score_timeout)
+
+    def generate_task(self, rng: np.random.Generator) -> Task:
+        cfg = self.config
+        seed = int(rng.integers(0, 2**31 - 1))
+        _, entry = _item(cfg.task, cfg.options, seed)
+        return Task(
+            prompt=f"{entry['question'].strip()}\n\n{ANSWER_FORMAT}",
+            answer=entry["answer"],
+            metadata={
+                "task": cfg.task,
+                "options": dict(cfg.options),
+                "item_seed": seed,
+                "timeout": float(cfg.score_timeout),
+            },
+        )
+
+    def reference(self, task: Task) -> str:
+        return f"<answer>{task.answer}</answer>"
+
+    def score(self, reply: str, task: Task) -> RewardResult:
+        answer = extract_tag(reply)
+        if answer is None:
+            boxes = find_boxed(reply, closed_only=True)
+            answer = boxes[-1][2].strip() if boxes else None
+        if not answer:
+            return RewardResult(0.0, {"correct": 0.0}, reason="no <answer> tag or \\boxed{} found")
+        meta = task.metadata
+        args = (meta["task"], meta["options"], meta["item_seed"], answer)
+        try:
+            get_pool().preload("reasoning_gym", __name__)  # imports outside the time limit
+            value = run_limited(score_item, *args, timeout=meta["timeout"])
+        except CheckTimeout as exc:
+            return RewardResult(0.0, {"correct": 0.0}, answer, str(exc), timed_out=True)
+        except WorkerError as exc:  # the task's scorer raised on this answer
+            why = str(exc).splitlines()[0]
+            return RewardResult(0.0, {"correct": 0.0}, answer, f"reasoning-gym scorer: {why}")
+        value = min(max(value, 0.0), 1.0)
+        reason = None if value >= 1.0 else f"reasoning-gym scored {value:g}"
+        return RewardResult(value, {"correct": value}, answer, reason)
+
+
+def register_reasoning_gym() -> None:
+    """Register ``grpo_gym/ReasoningGym-v0`` (idempotent; reasoning-gym is imported on make)."""
+    if ENV_ID not in gym.registry:
+        register(
+            ENV_ID,
+            "grpo_gym.envs.reasoning_gym:ReasoningGym",
+            source="reasoning-gym",
+            family="reasoning-gym",
+        )
