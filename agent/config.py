@@ -171,7 +171,10 @@ class GRPOConfig:
     device: str = field(
         default="auto", metadata=_h("auto (CUDA if available), cpu, cuda, cuda:1 ...")
     )
-    threads: int = field(default=0, metadata=_h("CPU threads for torch (0 = torch's default)"))
+    threads: int = field(
+        default=0,
+        metadata=_h("CPU threads for torch (0 = one per core that other processes leave free)"),
+    )
     dtype: str = field(
         default="auto", metadata=_h("auto (bf16 autocast on CUDA, fp32 on CPU), float32, bfloat16")
     )

@@ -28,6 +28,7 @@ from .checkpoint import (
     set_rng_state,
 )
 from .config import GRPOConfig
+from .cpu_share import choose_threads
 from .distributed import SINGLE, World, init_world, rank_device
 from .engines import Engine, make_engine
 from .env_pool import EnvPool
@@ -258,8 +259,7 @@ def _build(
         cfg.seed
     )  # not used by the step, but saved in checkpoints: seeded so they reproduce
     np.random.seed(cfg.seed)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    choose_threads(cfg.threads, echo)  # the cores other processes leave free (agent/cpu_share.py)
     if device.startswith("cpu") and cfg.keep_cpu_memory:
         keep_freed_memory()
     ckpt = run_dir.checkpoint

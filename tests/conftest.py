@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Same thread count whatever else the machine runs: exact-resume tests compare bits across runs
+# (agent/cpu_share.py has its own tests).
+os.environ["GRPO_GYM_CPU_SHARE"] = "0"
 
 from grpo_gym.testing import build_tiny_model
 
