@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from .engines.vllm import VLLMSettings
 from .logprobs import LogprobImpl
+from .lora import LoraSettings
 from .loss import AdvantageScale, LossType, RatioLevel
 from .sampling import SamplingConfig
 
@@ -97,6 +98,10 @@ class GRPOConfig:
     )
     system_prompt: str = field(
         default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)")
+    )
+    lora: LoraSettings = field(
+        default_factory=LoraSettings,
+        metadata=_h("LoRA adapters (peft) instead of training every weight (lora_r > 0)"),
     )
     # the objective
     beta: float = field(default=0.04, metadata=_h("KL coefficient; 0 = no reference model at all"))
@@ -298,6 +303,13 @@ class GRPOConfig:
             bad(f"tis_cap={self.tis_cap}: use 0 (off) or a cap >= 1 (2 is usual)")
         if self.ref_sync_every and self.beta == 0:
             bad("ref_sync_every needs a reference model: set beta > 0, or drop ref_sync_every")
+        if isinstance(self.lora, dict):  # from JSON
+            object.__setattr__(self, "lora", LoraSettings(**self.lora))
+        if self.ref_sync_every and self.lora.enabled:
+            bad(
+                "ref_sync_every copies the policy into the reference, but with LoRA the reference is "
+                "the base model (adapters off): drop ref_sync_every or set lora_r 0"
+            )
         if self.dtype in ("float16", "fp16"):
             bad(
                 "dtype float16 trains without loss scaling and underflows: use bfloat16 (autocast over fp32 weights) or float32"
@@ -327,6 +339,10 @@ class GRPOConfig:
         fixed["sampling"] = SamplingConfig(**{**sampling, **flat})
         if isinstance(fixed.get("vllm"), dict):
             fixed["vllm"] = VLLMSettings(**fixed["vllm"])
+        if isinstance(fixed.get("lora"), dict):
+            fixed["lora"] = LoraSettings(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in fixed["lora"].items()}
+            )
         return cls(**fixed)
 
 

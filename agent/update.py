@@ -23,6 +23,7 @@ from .batch import MicroBatch
 from .config import GRPOConfig
 from .fast.prepack import prepacked_linears, worth_prepacking
 from .logprobs import completion_logprobs
+from .lora import adapters_off, is_lora
 from .loss import grpo_loss
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,18 @@ class Learner:
 
     @classmethod
     def with_reference_copy(cls, cfg: GRPOConfig, model: nn.Module, device: str) -> Learner:
-        """A learner whose reference is a frozen copy of ``model`` as it is now (beta > 0)."""
-        return cls(cfg, model, copy.deepcopy(model) if cfg.beta > 0 else None, device)
+        """A learner whose reference is a frozen copy of ``model`` as it is now (beta > 0).
+
+        A LoRA policy gets no copy: its reference is itself with the adapters off (``_ref``).
+        """
+        copied = cfg.beta > 0 and not is_lora(model)
+        return cls(cfg, model, copy.deepcopy(model) if copied else None, device)
+
+    def _ref(self) -> contextlib.AbstractContextManager[nn.Module | None]:
+        """The frozen reference: its own module, or a LoRA policy with its adapters switched off."""
+        if self.reference is None and self.cfg.beta > 0 and is_lora(self.model):
+            return adapters_off(self.model)
+        return contextlib.nullcontext(self.reference)
 
     def _logps(
         self, model: nn.Module, mb: MicroBatch, *, with_entropy: bool = False
@@ -132,10 +143,10 @@ class Learner:
         t0 = time.perf_counter()
         n_seq = sum(mb.input_ids.shape[0] for mb in batches)
         n_tok = int(sum(mb.loss_mask.sum().item() for mb in batches))
-        with torch.inference_mode(), autocast(self.device, cfg.dtype):
+        with torch.inference_mode(), autocast(self.device, cfg.dtype), self._ref() as reference:
             for mb in batches:
-                if self.reference is not None:
-                    mb.ref_logp = self._logps(self.reference, mb)[0].float().clone()
+                if reference is not None:
+                    mb.ref_logp = self._logps(reference, mb)[0].float().clone()
         t_ref = time.perf_counter() - t0
         if cfg.mu > 1:  # pi_old: the policy that sampled, frozen for the mu passes
             with torch.no_grad(), autocast(self.device, cfg.dtype):

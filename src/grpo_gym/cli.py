@@ -5,6 +5,7 @@
     eval   grpo_gym.commands.eval   pass rates per environment (flags from EvalConfig)
     rewards grpo_gym.commands.rewards  audit a math reward against math-verify
     doctor grpo_gym.commands.doctor preflight checks: versions, device, model, template, envs, disk
+    export grpo_gym.commands.export a checkpoint as a plain model folder (LoRA adapters merged in)
 
 Flags are generated from the config dataclasses by ``grpo_gym.commands.flags``.
 
@@ -30,6 +31,7 @@ SUBCOMMAND_MODULES = (
     "grpo_gym.commands.eval",
     "grpo_gym.commands.rewards",
     "grpo_gym.commands.doctor",
+    "grpo_gym.commands.export",
 )
 
 
