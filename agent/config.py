@@ -283,6 +283,11 @@ class GRPOConfig:
             bad(f"on_stuck={self.on_stuck!r}: use skip or abort")
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
+        if self.sampling.engine == "openai":
+            bad(
+                "engine openai samples from a server (no token ids, no weights to update), so it only "
+                "evaluates (grpo-gym eval --engine openai): train with --engine hf or vllm"
+            )
         if self.sampling.temperature <= 0:
             bad(
                 f"temperature={self.sampling.temperature}: training samples need temperature > 0 (greedy replies in a group are identical)"

@@ -55,9 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _user_error_types() -> tuple[type[BaseException], ...]:
     import gymnasium
 
+    from grpo_gym.agent.engines.openai import ServerError
     from grpo_gym.agent.model import ModelLoadError
 
-    return (UserError, ValueError, FileNotFoundError, ModelLoadError, gymnasium.error.Error)
+    return (
+        UserError,
+        ValueError,
+        FileNotFoundError,
+        ModelLoadError,
+        ServerError,
+        gymnasium.error.Error,
+    )
 
 
 def _run_error_types() -> tuple[type[BaseException], ...]:
