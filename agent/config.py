@@ -345,9 +345,10 @@ class GRPOConfig:
         if isinstance(fixed.get("vllm"), dict):
             fixed["vllm"] = VLLMSettings(**fixed["vllm"])
         if isinstance(fixed.get("lora"), dict):
-            fixed["lora"] = LoraSettings(
-                **{k: tuple(v) if isinstance(v, list) else v for k, v in fixed["lora"].items()}
-            )
+            lora: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in fixed["lora"].items()
+            }
+            fixed["lora"] = LoraSettings(**lora)
         return cls(**fixed)
 
 

@@ -179,8 +179,11 @@ def is_adapter_checkpoint(checkpoint: str | Path) -> bool:
     return (Path(checkpoint) / ADAPTER_CONFIG).is_file()
 
 
-def lora_policy(model: nn.Module, settings: LoraSettings, checkpoint: Path | None) -> nn.Module:
-    """The training policy: ``model`` with the adapter saved in ``checkpoint`` (resuming), else fresh adapters."""
+def lora_policy(model: nn.Module, settings: LoraSettings, checkpoint: Path | None) -> Any:
+    """The training policy: ``model`` with the adapter saved in ``checkpoint`` (resuming), else fresh adapters.
+
+    A ``peft`` model, used wherever the plain model was (it forwards the model's attributes).
+    """
     if checkpoint is not None:
         return load_lora_checkpoint(model, checkpoint)
     return apply_lora(model, settings)
