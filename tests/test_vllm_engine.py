@@ -202,6 +202,26 @@ def test_settings_are_validated() -> None:
         VLLMSettings(vllm_kv_cache_gib=0)
 
 
+def _vllm_run(model_dir: Path, tmp_path: Path, **kw: object):
+    """A GRPOConfig sampling with an fp32 vLLM engine on the Letter env (``kw`` on top)."""
+    from grpo_gym.agent.config import GRPOConfig
+
+    base: dict[str, object] = dict(
+        model=str(model_dir),
+        env=("grpo_gym_test/Letter-v0",),
+        prompts_per_step=2,
+        sampling=dict(engine="vllm", max_new_tokens=8, temperature=1.0),
+        vllm=dict(vllm_dtype="float32", vllm_kv_cache_gib=0.25),
+        tis_cap=2.0,
+        device="cpu",
+        output_dir=str(tmp_path / "run"),
+        eval_before_after=False,
+        progress=False,
+        seed=0,
+    )
+    return GRPOConfig.from_dict({**base, **kw})
+
+
 @pytest.mark.vllm
 @needs_vllm
 def test_grpo_with_the_vllm_engine_learns_an_easy_env(
@@ -214,29 +234,11 @@ def test_grpo_with_the_vllm_engine_learns_an_easy_env(
     with either engine, and then has no signal to learn from). The module's engine stays
     alive meanwhile, so this also checks that two engines in one process keep their weights apart.
     """
-    from grpo_gym.agent.config import GRPOConfig
     from grpo_gym.agent.trainer import train
 
     other, other_model, _ = engine_and_policy
-    cfg = GRPOConfig.from_dict(
-        dict(
-            model=str(tiny_vllm_dir),
-            env=("grpo_gym_test/Letter-v0",),
-            steps=30,
-            prompts_per_step=2,
-            group_size=8,
-            sampling=dict(engine="vllm", max_new_tokens=8, temperature=1.0),
-            lr=1e-2,
-            beta=0.0,
-            loss_type="bnpo",
-            vllm=dict(vllm_dtype="float32", vllm_kv_cache_gib=0.25),
-            tis_cap=2.0,
-            device="cpu",
-            output_dir=str(tmp_path / "run"),
-            eval_before_after=False,
-            progress=False,
-            seed=0,
-        )
+    cfg = _vllm_run(
+        tiny_vllm_dir, tmp_path, steps=30, group_size=8, lr=1e-2, beta=0.0, loss_type="bnpo"
     )
     res = train(cfg, echo=lambda s: None)
     r = [m["reward_mean"] for m in res.history]
@@ -259,27 +261,10 @@ def test_lora_training_with_the_vllm_engine_syncs_merged_weights(
 ) -> None:
     """A LoRA run sampling with vLLM: every step the engine gets base + adapters, merged."""
     pytest.importorskip("peft")
-    from grpo_gym.agent.config import GRPOConfig
     from grpo_gym.agent.trainer import train
 
-    cfg = GRPOConfig.from_dict(
-        dict(
-            model=str(tiny_vllm_dir),
-            env=("grpo_gym_test/Letter-v0",),
-            steps=4,
-            prompts_per_step=2,
-            group_size=4,
-            sampling=dict(engine="vllm", max_new_tokens=8, temperature=1.0),
-            lr=5e-2,
-            beta=0.04,
-            lora=dict(lora_r=4, lora_alpha=16, lora_target_modules=("q_proj", "v_proj")),
-            vllm=dict(vllm_dtype="float32", vllm_kv_cache_gib=0.25),
-            device="cpu",
-            output_dir=str(tmp_path / "run"),
-            eval_before_after=False,
-            progress=False,
-        )
-    )
+    lora = dict(lora_r=4, lora_alpha=16, lora_target_modules=("q_proj", "v_proj"))
+    cfg = _vllm_run(tiny_vllm_dir, tmp_path, steps=4, group_size=4, lr=5e-2, lora=lora)
     res = train(cfg, echo=lambda s: None)
     assert res.history[-1]["kl"] > 1e-5  # the adapters moved the policy off the base ...
     drift = [m["engine_drift"] for m in res.history]
