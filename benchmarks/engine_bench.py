@@ -21,7 +21,7 @@ What it does
       (what each GRPO step adds).
     * Threads: ``torch.set_num_threads(--threads)`` before the engine starts (vLLM's CPU worker
       pins its OpenMP threads and then ignores later changes).
-    * The machine's load average (1, 5, 15 min) is recorded at the start and after each shape:
+    * The machine's load average (1, 5, 15 min) is recorded at the start and after each call:
       on a shared machine the absolute numbers move with it, the HF/vLLM ratio much less.
 """
 
@@ -111,7 +111,7 @@ def main() -> None:
     hf.generate(convs[:2], n=2)
     results: dict[str, dict] = {}
 
-    def write() -> None:  # after every shape: a run stopped early keeps what it measured
+    def write() -> None:
         out = {
             "benchmark": "engine-generation",
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -157,14 +157,17 @@ def main() -> None:
                     f"{B}x{G} {name:5s} round {r}: {tokens} tokens in {dt:.1f} s = {tokens / dt:.1f} tokens/s",
                     flush=True,
                 )
-        med = {k: statistics.median(x["tokens_per_s"] for x in v) for k, v in runs.items()}
-        results[f"{B}x{G}"] = {
-            "runs": runs,
-            "median_tokens_per_s": med,
-            "vllm_over_hf": med["vllm"] / med["hf"],
-        }
-        load_average[f"after {B}x{G}"] = os.getloadavg()
-        write()
+                # after every call: a run stopped early (a busy shared machine) keeps what it measured
+                med = {
+                    k: statistics.median(x["tokens_per_s"] for x in v) for k, v in runs.items() if v
+                }
+                results[f"{B}x{G}"] = {
+                    "runs": runs,
+                    "median_tokens_per_s": med,
+                    "vllm_over_hf": med["vllm"] / med["hf"] if len(med) == 2 else None,
+                }
+                load_average[f"after {B}x{G} {name} round {r}"] = os.getloadavg()
+                write()
 
     vllm_engine.close()
     write()
