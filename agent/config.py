@@ -11,6 +11,7 @@ from typing import Any, Literal
 from .distributed import DistributedConfig
 from .engines.vllm import VLLMSettings
 from .logprobs import LogprobImpl
+from .lora import LoraSettings
 from .loss import AdvantageScale, LossType, RatioLevel
 from .sampling import SamplingConfig
 from .trackers import ReportTo, tracker_problem
@@ -105,6 +106,10 @@ class GRPOConfig:
     )
     system_prompt: str = field(
         default="", metadata=_h("system prompt replacing the env's own ('' = use the env's)")
+    )
+    lora: LoraSettings = field(
+        default_factory=LoraSettings,
+        metadata=_h("LoRA adapters (peft) instead of training every weight (lora_r > 0)"),
     )
     # the objective
     beta: float = field(default=0.04, metadata=_h("KL coefficient; 0 = no reference model at all"))
@@ -297,6 +302,11 @@ class GRPOConfig:
             bad(f"on_stuck={self.on_stuck!r}: use skip or abort")
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
+        if self.sampling.engine == "openai":
+            bad(
+                "engine openai samples from a server (no token ids, no weights to update), so it only "
+                "evaluates (grpo-gym eval --engine openai): train with --engine hf or vllm"
+            )
         if self.sampling.temperature <= 0:
             bad(
                 f"temperature={self.sampling.temperature}: training samples need temperature > 0 (greedy replies in a group are identical)"
@@ -317,6 +327,13 @@ class GRPOConfig:
             bad(f"tis_cap={self.tis_cap}: use 0 (off) or a cap >= 1 (2 is usual)")
         if self.ref_sync_every and self.beta == 0:
             bad("ref_sync_every needs a reference model: set beta > 0, or drop ref_sync_every")
+        if isinstance(self.lora, dict):  # from JSON
+            object.__setattr__(self, "lora", LoraSettings(**self.lora))
+        if self.ref_sync_every and self.lora.enabled:
+            bad(
+                "ref_sync_every copies the policy into the reference, but with LoRA the reference is "
+                "the base model (adapters off): drop ref_sync_every or set lora_r 0"
+            )
         if self.dtype in ("float16", "fp16"):
             bad(
                 "dtype float16 trains without loss scaling and underflows: use bfloat16 (autocast over fp32 weights) or float32"
@@ -351,6 +368,11 @@ class GRPOConfig:
             fixed["vllm"] = VLLMSettings(**fixed["vllm"])
         if isinstance(fixed.get("distributed"), dict):
             fixed["distributed"] = DistributedConfig(**fixed["distributed"])
+        if isinstance(fixed.get("lora"), dict):
+            lora: dict[str, Any] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in fixed["lora"].items()
+            }
+            fixed["lora"] = LoraSettings(**lora)
         return cls(**fixed)
 
 

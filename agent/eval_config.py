@@ -25,7 +25,8 @@ class EvalConfig:
     model: str = field(
         default=DEFAULT_MODEL,
         metadata=help_text(
-            "model: 'smollm2-135m', a .gguf file, a local folder, a checkpoint or a hub id"
+            "model: 'smollm2-135m', a .gguf file, a local folder, a checkpoint or a hub id; "
+            "with --engine openai, the name the server serves"
         ),
     )
     env: tuple[str, ...] = field(

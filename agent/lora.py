@@ -174,6 +174,21 @@ def load_lora_checkpoint(
     return peft.PeftModel.from_pretrained(base, str(checkpoint), is_trainable=trainable)
 
 
+def is_adapter_checkpoint(checkpoint: str | Path) -> bool:
+    """Whether ``checkpoint`` holds a LoRA adapter (a LoRA run's checkpoint) rather than a whole model."""
+    return (Path(checkpoint) / ADAPTER_CONFIG).is_file()
+
+
+def lora_policy(model: nn.Module, settings: LoraSettings, checkpoint: Path | None) -> Any:
+    """The training policy: ``model`` with the adapter saved in ``checkpoint`` (resuming), else fresh adapters.
+
+    A ``peft`` model, used wherever the plain model was (it forwards the model's attributes).
+    """
+    if checkpoint is not None:
+        return load_lora_checkpoint(model, checkpoint)
+    return apply_lora(model, settings)
+
+
 def adapter_base_model(checkpoint: str | Path) -> str:
     """The base model an adapter checkpoint was trained on (as recorded by peft)."""
     data = json.loads((Path(checkpoint) / ADAPTER_CONFIG).read_text())
@@ -185,20 +200,36 @@ def adapter_base_model(checkpoint: str | Path) -> str:
     return str(base)
 
 
-def export_merged(
-    checkpoint: str | Path, out: str | Path, *, base: str | Path | None = None
-) -> Path:
-    """Write base + adapter of a LoRA ``checkpoint`` as one plain ``save_pretrained`` model at ``out``.
+def merged_model(
+    checkpoint: str | Path,
+    *,
+    base: str | Path | None = None,
+    device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> tuple[Any, Any]:
+    """(plain model with the adapter of ``checkpoint`` merged in, tokenizer), as ``load_policy`` returns.
 
     ``base`` defaults to the base model recorded in the adapter config (any name ``load_policy``
-    accepts). The result loads with ``AutoModelForCausalLM.from_pretrained(out)``, no peft needed.
+    accepts). Merging happens in float32; the result is then cast to ``dtype``.
     """
     from .model import load_policy
 
     base_name = str(base) if base is not None else adapter_base_model(checkpoint)
     base_model, tokenizer = load_policy(base_name, device="cpu", dtype=torch.float32)
     model: Any = load_lora_checkpoint(base_model, checkpoint, trainable=False)
-    model = model.merge_and_unload()
+    model = model.merge_and_unload().to(device=device, dtype=dtype)
+    model.eval()
+    return model, tokenizer
+
+
+def export_merged(
+    checkpoint: str | Path, out: str | Path, *, base: str | Path | None = None
+) -> Path:
+    """Write base + adapter of a LoRA ``checkpoint`` as one plain ``save_pretrained`` model at ``out``.
+
+    The result loads with ``AutoModelForCausalLM.from_pretrained(out)``, no peft needed.
+    """
+    model, tokenizer = merged_model(checkpoint, base=base)
     out = Path(out)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

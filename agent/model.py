@@ -7,8 +7,9 @@ Accepted names:
       the GGUF is dequantized once and saved with ``save_pretrained`` under the cache
       (``$GRPO_GYM_CACHE``, default ``~/.cache/grpo_gym``); later loads take about a second.
     * a path to a ``.gguf`` file (transformers' GGUF support, dequantized to a trainable model);
-    * a local directory (a ``save_pretrained`` folder or a grpo-gym checkpoint) or a Hugging
-      Face hub id (``from_pretrained``; needs network access to the hub).
+    * a local directory (a ``save_pretrained`` folder or a grpo-gym checkpoint; a LoRA run's
+      checkpoint loads as its base model with the adapter merged in) or a Hugging Face hub id
+      (``from_pretrained``; needs network access to the hub).
 """
 
 from __future__ import annotations
@@ -193,6 +194,10 @@ def load_policy(
         model, tokenizer = _dequantized_from_gguf(path)
         folder = ""
     elif path.exists():
+        if (path / "adapter_config.json").exists() and not (path / "config.json").exists():
+            from .lora import merged_model  # a LoRA run's checkpoint: base + adapter, merged
+
+            return merged_model(path, device=device, dtype=torch_dtype)
         if not (path / "config.json").exists():
             raise ModelLoadError(
                 f"{path} exists but has no config.json: pass a save_pretrained folder, a "

@@ -19,6 +19,7 @@ from pathlib import Path
 from .checkpoint import CONFIG_FILE, checkpoint_step, latest_good_checkpoint, list_checkpoints
 from .config import GRPOConfig
 from .errors import RunDirError
+from .lora import is_adapter_checkpoint
 
 LOG_FILES = ("metrics.jsonl", "samples.jsonl")
 # Settings whose change on resume makes the continued run a different experiment.
@@ -30,6 +31,7 @@ _RUN_SETTINGS = (
     "prompts_per_step",
     "group_size",
     "sampling",
+    "lora",
     "beta",
     "loss_type",
     "lr",
@@ -80,6 +82,16 @@ class RunDir:
             )
         if ckpt is None:
             echo(f"no checkpoint in {out}; starting from scratch")
+        elif is_adapter_checkpoint(ckpt) != cfg.lora.enabled:
+            held, fix = (
+                ("a LoRA adapter", "resume with its LoRA settings (lora_r > 0)")
+                if not cfg.lora.enabled
+                else ("a whole model (a run without LoRA)", "resume with lora_r 0")
+            )
+            raise RunDirError(
+                f"{ckpt} holds {held}: {fix}, e.g. `grpo-gym train --output-dir {out} --resume` "
+                f"without LoRA flags uses the run's saved settings"
+            )
         return cls(out, ckpt, echo, tuple(p for p, _ in damaged))
 
     def prepare(self, cfg: GRPOConfig) -> None:

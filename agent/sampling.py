@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 import torch
 from torch import Tensor
 
-EngineName = Literal["hf", "vllm"]
+EngineName = Literal["hf", "vllm", "openai"]
 
 PREPACK_HELP = (
     "CPU float32: generate (and run the frozen reference) on oneDNN-prepacked weights: decoding "
@@ -44,7 +44,8 @@ class SamplingConfig:
     engine: EngineName = field(
         default="hf",
         metadata={
-            "help": "generation engine: hf (transformers generate) or vllm (colocated vLLM; make vllm-setup)"
+            "help": "generation engine: hf (transformers generate), vllm (colocated vLLM; make vllm-setup), "
+            "or openai (evaluation only: an OpenAI-compatible server at --base-url)"
         },
     )
     max_new_tokens: int = field(default=128, metadata={"help": "max tokens per reply"})

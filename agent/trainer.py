@@ -37,6 +37,7 @@ from .fast.memory import keep_freed_memory
 from .final_model import save_final_model
 from .hooks import default_hooks, evaluate_policy, save_eval
 from .interrupt import StopSignals
+from .lora import lora_policy
 from .metrics import step_metrics
 from .model import default_device, load_policy
 from .prompts import template_warning
@@ -263,8 +264,9 @@ def _build(
     if device.startswith("cpu") and cfg.keep_cpu_memory:
         keep_freed_memory()
     ckpt = run_dir.checkpoint
+    lora = cfg.lora.enabled  # a LoRA checkpoint holds the adapter: the weights come from cfg.model
     model, tokenizer = load_policy(
-        str(ckpt) if ckpt else cfg.model, device=device, dtype=torch.float32
+        str(ckpt) if ckpt and not lora else cfg.model, device=device, dtype=torch.float32
     )  # fp32 master weights
     for module in model.modules():  # no dropout: ratios and KL compare like with like
         if isinstance(module, torch.nn.Dropout):
@@ -276,12 +278,16 @@ def _build(
         )  # transformers 5 name
         enable()
         model.config.use_cache = False
+    if lora:  # after the dropout reset: lora_dropout stays as set
+        model = lora_policy(model, cfg.lora, ckpt)
     if ckpt is None:
         learner = Learner.with_reference_copy(cfg, model, device, world)
     else:  # the reference is the run's synced copy if it has one, else the starting model
         ref_path = ckpt / "reference" if (ckpt / "reference").exists() else cfg.model
         reference = (
-            load_policy(ref_path, device=device, dtype=torch.float32)[0] if cfg.beta > 0 else None
+            load_policy(ref_path, device=device, dtype=torch.float32)[0]
+            if cfg.beta > 0 and not lora  # LoRA: the policy with its adapters off
+            else None
         )
         learner = Learner(cfg, model, reference, device, world)
     envs, eval_envs = (

@@ -13,6 +13,7 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from .batch import MicroBatch, empty_micro_batch
 from .config import GRPOConfig
 from .distributed import SINGLE, LogprobModule, World, local_tensor, no_grad_sync, wrap
 from .fast.prepack import prepacked_linears, worth_prepacking
+from .lora import adapters_off, is_lora
 from .loss import grpo_loss
 from .sharded_checkpoint import load_optimizer
 
@@ -126,8 +128,21 @@ class Learner:
     def with_reference_copy(
         cls, cfg: GRPOConfig, model: nn.Module, device: str, world: World = SINGLE
     ) -> Learner:
-        """A learner whose reference is a frozen copy of ``model`` as it is now (beta > 0)."""
-        return cls(cfg, model, copy.deepcopy(model) if cfg.beta > 0 else None, device, world)
+        """A learner whose reference is a frozen copy of ``model`` as it is now (beta > 0).
+
+        A LoRA policy gets no copy: its reference is itself with the adapters off (``_ref``).
+        """
+        copied = cfg.beta > 0 and not is_lora(model)
+        return cls(cfg, model, copy.deepcopy(model) if copied else None, device, world)
+
+    @contextlib.contextmanager
+    def _ref(self) -> Iterator[nn.Module | None]:
+        """The frozen reference's log-prob module: its own, or the LoRA policy with adapters off."""
+        if self.ref_policy is None and self.cfg.beta > 0 and is_lora(self.model):
+            with adapters_off(self.model):
+                yield self.policy
+        else:
+            yield self.ref_policy
 
     @staticmethod
     def _logps(
@@ -155,10 +170,10 @@ class Learner:
             empty_micro_batch(self.device) for _ in range(world.max(len(batches)) - len(batches))
         ]
         no_grad = torch.no_grad if world.sharded else torch.inference_mode
-        with no_grad(), autocast(self.device, cfg.dtype):
+        with no_grad(), autocast(self.device, cfg.dtype), self._ref() as reference:
             for mb in batches:
-                if self.ref_policy is not None:
-                    mb.ref_logp = self._logps(self.ref_policy, mb)[0].float().clone()
+                if reference is not None:
+                    mb.ref_logp = self._logps(reference, mb)[0].float().clone()
         t_ref = time.perf_counter() - t0
         if cfg.mu > 1:  # pi_old: the policy that sampled, frozen for the mu passes
             with torch.no_grad(), autocast(self.device, cfg.dtype):

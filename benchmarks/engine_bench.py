@@ -5,7 +5,7 @@ One command (from the repo root; ``make vllm-setup`` builds the venv first):
     .venv-vllm/bin/python benchmarks/engine_bench.py                 # 8x8 and 32x8, SmolLM2-135M
     .venv-vllm/bin/python benchmarks/engine_bench.py --shapes 4x2 --max-new-tokens 16 --model tiny   # quick check
 
-It writes ``benchmarks/results/engine-generation-cpu.json`` (``--out`` to change) and prints a table.
+It writes ``benchmarks/results/engine-cpu.json`` (``--out`` to change) and prints a table.
 
 What it does
     * One policy (``load_policy(--model)``; ``tiny`` = the test model), fp32 on CPU. The HF
@@ -21,12 +21,15 @@ What it does
       (what each GRPO step adds).
     * Threads: ``torch.set_num_threads(--threads)`` before the engine starts (vLLM's CPU worker
       pins its OpenMP threads and then ignores later changes).
+    * The machine's load average (1, 5, 15 min) is recorded at the start and after each call:
+      on a shared machine the absolute numbers move with it, the HF/vLLM ratio much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -69,7 +72,7 @@ def main() -> None:
     ap.add_argument(
         "--hf-rounds", type=int, default=0, help="rounds for HF (0 = --rounds); HF is slow at 32x8"
     )
-    ap.add_argument("--out", default=str(REPO / "benchmarks/results/engine-generation-cpu.json"))
+    ap.add_argument("--out", default=str(REPO / "benchmarks/results/engine-cpu.json"))
     args = ap.parse_args()
 
     import torch
@@ -80,6 +83,7 @@ def main() -> None:
     from grpo_gym.agent.sampling import SamplingConfig
 
     torch.set_num_threads(args.threads)
+    load_average = {"start": os.getloadavg()}
     model_name = args.model
     if args.model == "tiny":
         from grpo_gym.testing import build_tiny_model
@@ -107,7 +111,7 @@ def main() -> None:
     hf.generate(convs[:2], n=2)
     results: dict[str, dict] = {}
 
-    def write() -> None:  # after every shape: a run stopped early keeps what it measured
+    def write() -> None:
         out = {
             "benchmark": "engine-generation",
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -122,6 +126,7 @@ def main() -> None:
                 "vllm_dtype": args.vllm_dtype,
                 "rounds": args.rounds,
             },
+            "load_average_1_5_15_min": load_average,
             "vllm_startup_s": startup_s,
             "vllm_sync_weights_s": sync_s,
             "results": results,
@@ -152,13 +157,17 @@ def main() -> None:
                     f"{B}x{G} {name:5s} round {r}: {tokens} tokens in {dt:.1f} s = {tokens / dt:.1f} tokens/s",
                     flush=True,
                 )
-        med = {k: statistics.median(x["tokens_per_s"] for x in v) for k, v in runs.items()}
-        results[f"{B}x{G}"] = {
-            "runs": runs,
-            "median_tokens_per_s": med,
-            "vllm_over_hf": med["vllm"] / med["hf"],
-        }
-        write()
+                # after every call: a run stopped early (a busy shared machine) keeps what it measured
+                med = {
+                    k: statistics.median(x["tokens_per_s"] for x in v) for k, v in runs.items() if v
+                }
+                results[f"{B}x{G}"] = {
+                    "runs": runs,
+                    "median_tokens_per_s": med,
+                    "vllm_over_hf": med["vllm"] / med["hf"] if len(med) == 2 else None,
+                }
+                load_average[f"after {B}x{G} {name} round {r}"] = os.getloadavg()
+                write()
 
     vllm_engine.close()
     write()

@@ -231,3 +231,61 @@ def test_config_errors(kwargs: dict[str, Any], message: str) -> None:
     args = {"base_url": "http://127.0.0.1:1/v1", "model": "m", **kwargs}
     with pytest.raises(ValueError, match=message):
         OpenAIConfig(**args)
+
+
+def _letter_task(body: dict[str, Any]) -> int:  # "Task 123: write the letter a many times."
+    return int(_user(body).split()[1].rstrip(":"))
+
+
+def test_eval_cli_scores_a_served_model(serve, tmp_path, capsys) -> None:
+    from grpo_gym.cli import main
+
+    register()
+
+    def letters(body: dict[str, Any], attempt: int) -> tuple[int, dict[str, Any]]:
+        return 200, _completion("aaaa" if _letter_task(body) % 2 else "bbbb")
+
+    server = serve(letters)
+    args = ["eval", "--engine", "openai", "--base-url", server.url, "--model", "stub-model"]
+    args += ["--env", "grpo_gym_test/Letter-v0", "--problems", "8", "--n", "2", "--k", "1,2"]
+    args += ["--temperature", "0.5", "--max-new-tokens", "9", "--seed", "3", "--concurrency", "3"]
+    args += ["--api-key", "k", "--json-out", str(tmp_path / "r.json"), "--progress", "false"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert "Letter-v0" in out and "server: 16 samples, 0 failed" in err
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["provenance"]["model"]["name"] == f"stub-model at {server.url}"
+    (result,) = data["results"]
+    tasks = [_letter_task(b) for b in server.requests]
+    assert len(tasks) == 16 and result["samples_per_problem"] == 2
+    assert result["pass_at_k"]["1"] == pytest.approx(sum(t % 2 for t in tasks) / 16)
+    body = server.requests[0]
+    assert (body["model"], body["max_tokens"], body["temperature"]) == ("stub-model", 9, 0.5)
+    assert sorted(b["seed"] for b in server.requests) == list(range(3, 19))  # --seed seeds them
+    assert all(h.get("Authorization") == "Bearer k" for h in server.headers)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--engine", "openai", "--model", "stub-model"], "--engine openai needs --base-url"),
+        (["--engine", "openai", "--base-url", "URL"], "--engine openai needs --model NAME"),
+        (["--base-url", "URL", "--model", "stub-model"], "--base-url is a setting of --engine"),
+        (["--engine", "openai", "--base-url", "URL", "--model", "other"], "not 'other': pass one"),
+    ],
+)
+def test_eval_cli_names_server_mistakes(serve, capsys, extra: list[str], message: str) -> None:
+    from grpo_gym.cli import main
+
+    server = serve(_echo)
+    extra = [server.url if a == "URL" else a for a in extra]
+    assert main(["eval", "--env", "grpo_gym_test/Letter-v0", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not server.requests
+
+
+def test_training_refuses_the_openai_engine() -> None:
+    from grpo_gym.agent.config import GRPOConfig
+
+    with pytest.raises(ValueError, match="only evaluates"):
+        GRPOConfig.from_dict({"sampling": {"engine": "openai"}})

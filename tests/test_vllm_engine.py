@@ -7,6 +7,7 @@ bottom need no vLLM and run in every venv.
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -36,12 +37,17 @@ SAMPLING = SamplingConfig(max_new_tokens=24, temperature=1.0)
 
 
 @pytest.fixture(scope="module")
-def engine_and_policy(tmp_path_factory: pytest.TempPathFactory):
+def tiny_vllm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model as saved (tests that change the shared model in memory leave this as is)."""
     from grpo_gym.testing import build_tiny_model
 
     # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
-    path = build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)
-    model, tokenizer = load_policy(path, device="cpu")
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)
+
+
+@pytest.fixture(scope="module")
+def engine_and_policy(tiny_vllm_dir: Path):
+    model, tokenizer = load_policy(tiny_vllm_dir, device="cpu")
     engine = VLLMEngine(
         model,
         tokenizer,
@@ -71,7 +77,7 @@ def _drift(model, gen) -> tuple[float, float]:
 
 @pytest.mark.vllm
 @needs_vllm
-def test_engine_follows_the_policy_only_after_a_sync(engine_and_policy) -> None:
+def test_engine_follows_the_policy_only_after_a_sync(engine_and_policy, restore_policy) -> None:
     engine, model, _ = engine_and_policy
     torch.manual_seed(0)
     gen = engine.generate(CONVS, n=4)
@@ -90,6 +96,16 @@ def test_engine_follows_the_policy_only_after_a_sync(engine_and_policy) -> None:
     engine.sync_weights(model)  # same prompts: a stale prefix cache would show here
     fresh_max, _ = _drift(model, engine.generate(CONVS, n=4))
     assert fresh_max < 2e-3, f"after a sync the engine still samples old weights: {fresh_max}"
+
+
+@pytest.fixture()
+def restore_policy(engine_and_policy):
+    """Put the shared model (and its engine) back as loaded after a test that changes its weights."""
+    engine, model, _ = engine_and_policy
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    yield
+    model.load_state_dict(saved)
+    engine.sync_weights(model)
 
 
 @pytest.mark.vllm
@@ -122,7 +138,7 @@ def test_token_layout_matches_the_hf_sampler(engine_and_policy) -> None:
 
 @pytest.mark.vllm
 @needs_vllm
-def test_lora_policy_syncs_merged_weights(engine_and_policy) -> None:
+def test_lora_policy_syncs_merged_weights(engine_and_policy, restore_policy) -> None:
     pytest.importorskip("peft")
     from grpo_gym.agent.lora import LoraSettings, apply_lora
 
@@ -186,36 +202,43 @@ def test_settings_are_validated() -> None:
         VLLMSettings(vllm_kv_cache_gib=0)
 
 
+def _vllm_run(model_dir: Path, tmp_path: Path, **kw: object):
+    """A GRPOConfig sampling with an fp32 vLLM engine on the Letter env (``kw`` on top)."""
+    from grpo_gym.agent.config import GRPOConfig
+
+    base: dict[str, object] = dict(
+        model=str(model_dir),
+        env=("grpo_gym_test/Letter-v0",),
+        prompts_per_step=2,
+        sampling=dict(engine="vllm", max_new_tokens=8, temperature=1.0),
+        vllm=dict(vllm_dtype="float32", vllm_kv_cache_gib=0.25),
+        tis_cap=2.0,
+        device="cpu",
+        output_dir=str(tmp_path / "run"),
+        eval_before_after=False,
+        progress=False,
+        seed=0,
+    )
+    return GRPOConfig.from_dict({**base, **kw})
+
+
 @pytest.mark.vllm
 @needs_vllm
-def test_grpo_with_the_vllm_engine_learns_an_easy_env(engine_and_policy, tmp_path) -> None:
-    """The same honest learning test as the HF engine's, sampling with vLLM synced every step."""
-    from grpo_gym.agent.config import GRPOConfig
+def test_grpo_with_the_vllm_engine_learns_an_easy_env(
+    engine_and_policy, tiny_vllm_dir: Path, tmp_path: Path
+) -> None:
+    """The same honest learning test as the HF engine's, sampling with vLLM synced every step.
+
+    It starts from the saved tiny model: the module's shared model is changed in memory by
+    other tests (a noised copy collapses to one reply per prompt within 3 steps at this lr,
+    with either engine, and then has no signal to learn from). The module's engine stays
+    alive meanwhile, so this also checks that two engines in one process keep their weights apart.
+    """
     from grpo_gym.agent.trainer import train
 
-    _, model, tokenizer = engine_and_policy
-    model_dir = tmp_path / "policy"
-    model.save_pretrained(model_dir)
-    tokenizer.save_pretrained(model_dir)
-    cfg = GRPOConfig.from_dict(
-        dict(
-            model=str(model_dir),
-            env=("grpo_gym_test/Letter-v0",),
-            steps=30,
-            prompts_per_step=2,
-            group_size=8,
-            sampling=dict(engine="vllm", max_new_tokens=8, temperature=1.0),
-            lr=1e-2,
-            beta=0.0,
-            loss_type="bnpo",
-            vllm=dict(vllm_dtype="float32", vllm_kv_cache_gib=0.25),
-            tis_cap=2.0,
-            device="cpu",
-            output_dir=str(tmp_path / "run"),
-            eval_before_after=False,
-            progress=False,
-            seed=0,
-        )
+    other, other_model, _ = engine_and_policy
+    cfg = _vllm_run(
+        tiny_vllm_dir, tmp_path, steps=30, group_size=8, lr=1e-2, beta=0.0, loss_type="bnpo"
     )
     res = train(cfg, echo=lambda s: None)
     r = [m["reward_mean"] for m in res.history]
@@ -226,3 +249,24 @@ def test_grpo_with_the_vllm_engine_learns_an_easy_env(engine_and_policy, tmp_pat
         drift
     )  # fp32 engine: same numbers up to rounding, every step
     assert all(0.99 < m["tis_weight"] <= 1.01 for m in res.history)
+    # 30 syncs of the training engine left the other engine on its own model's weights
+    untouched_max, _ = _drift(other_model, other.generate(CONVS, n=2))
+    assert untouched_max < 2e-3, untouched_max
+
+
+@pytest.mark.vllm
+@needs_vllm
+def test_lora_training_with_the_vllm_engine_syncs_merged_weights(
+    tiny_vllm_dir: Path, tmp_path: Path
+) -> None:
+    """A LoRA run sampling with vLLM: every step the engine gets base + adapters, merged."""
+    pytest.importorskip("peft")
+    from grpo_gym.agent.trainer import train
+
+    lora = dict(lora_r=4, lora_alpha=16, lora_target_modules=("q_proj", "v_proj"))
+    cfg = _vllm_run(tiny_vllm_dir, tmp_path, steps=4, group_size=4, lr=5e-2, lora=lora)
+    res = train(cfg, echo=lambda s: None)
+    assert res.history[-1]["kl"] > 1e-5  # the adapters moved the policy off the base ...
+    drift = [m["engine_drift"] for m in res.history]
+    assert all(0 < d < 1e-3 for d in drift), drift  # ... and the engine sampled the moved policy
+    assert res.checkpoint is not None and (res.checkpoint / "adapter_config.json").is_file()

@@ -57,6 +57,11 @@ def make_engine(
         from .vllm import VLLMEngine
 
         return VLLMEngine(model, tokenizer, config, vllm, seed=seed)
+    if config.engine == "openai":
+        raise ValueError(
+            "the openai engine is a served model (texts only, no weights to train or sync): "
+            "use OpenAIChatPolicy (grpo-gym eval --engine openai --base-url URL), or hf / vllm"
+        )
     raise ValueError(f"unknown engine {config.engine!r}: use 'hf' or 'vllm'")
 
 

@@ -20,15 +20,19 @@ takes ``gpu_memory_utilization`` of the device and, with ``sleep=True``, release
 and offloads its weights between generation and the next sync (vLLM sleep mode), so the update
 has the memory. A per-request seed fails on vLLM's CPU backend, so the engine is seeded once and
 sampling follows the process's torch RNG.
+
+Several engines may be open in one process (each its own ``vllm.LLM``, weights and KV cache);
+closing one leaves the others working (see ``_keep_process_groups``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,6 +192,31 @@ def policy_weights(
     return [(name, t.detach().to(dtype) if dtype else t.detach()) for name, t in state.items()]
 
 
+# vLLM's in-process engine core keeps its parallel groups (and torch.distributed's default
+# group) in process-wide globals that every engine in the process shares, and its shutdown tears
+# them all down: closing one engine broke every other engine still open in the process ("pipeline
+# model parallel group is not initialized"), and would end a torchrun job's process group. So
+# only the last engine open tears them down, and only if vLLM set torch.distributed up itself.
+_OPEN_ENGINES: set[int] = set()  # id() of each VLLMEngine owner not yet closed
+_DIST_SET_UP_BEFORE_VLLM: list[bool] = []  # [torch.distributed was initialized before any engine]
+
+
+@contextlib.contextmanager
+def _keep_process_groups() -> Iterator[None]:
+    """Within the block, an engine core's shutdown leaves the process-wide groups in place."""
+    from vllm.v1.engine import core
+
+    cleanup = getattr(core, "cleanup_dist_env_and_memory", None)
+    if cleanup is None:  # another vLLM layout: nothing to hold back
+        yield
+        return
+    core.cleanup_dist_env_and_memory = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        core.cleanup_dist_env_and_memory = cleanup  # type: ignore[attr-defined]
+
+
 class VLLMEngine:
     """Samples replies with an in-process ``vllm.LLM`` that mirrors the policy's current weights."""
 
@@ -234,7 +263,12 @@ class VLLMEngine:
             kwargs["kv_cache_memory_bytes"] = int(s.vllm_kv_cache_gib * 2**30)
         self._sleeps = cuda and s.vllm_sleep
         self._asleep = False
+        if not _DIST_SET_UP_BEFORE_VLLM:
+            _DIST_SET_UP_BEFORE_VLLM.append(
+                torch.distributed.is_available() and torch.distributed.is_initialized()
+            )
         self.llm = LLM(**kwargs)
+        _OPEN_ENGINES.add(id(self))
         self.syncs = 0
         self.sync_weights(model)
 
@@ -347,10 +381,13 @@ class VLLMEngine:
         llm = getattr(self, "llm", None)
         if llm is not None:
             del self.llm
+            _OPEN_ENGINES.discard(id(self))
             engine = getattr(llm, "llm_engine", None)
             shutdown = getattr(getattr(engine, "engine_core", None), "shutdown", None)
             if shutdown is not None:
-                shutdown()
+                shared = bool(_OPEN_ENGINES) or _DIST_SET_UP_BEFORE_VLLM[:1] == [True]
+                with _keep_process_groups() if shared else contextlib.nullcontext():
+                    shutdown()
         folder = getattr(self, "_folder", None)
         if folder is not None:
             folder.cleanup()

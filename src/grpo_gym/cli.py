@@ -5,6 +5,7 @@
     eval   grpo_gym.commands.eval   pass rates per environment (flags from EvalConfig)
     rewards grpo_gym.commands.rewards  audit a math reward against math-verify
     doctor grpo_gym.commands.doctor preflight checks: versions, device, model, template, envs, disk
+    export grpo_gym.commands.export a checkpoint as a plain model folder (LoRA adapters merged in)
 
 Flags are generated from the config dataclasses by ``grpo_gym.commands.flags``.
 
@@ -31,6 +32,7 @@ SUBCOMMAND_MODULES = (
     "grpo_gym.commands.eval",
     "grpo_gym.commands.rewards",
     "grpo_gym.commands.doctor",
+    "grpo_gym.commands.export",
 )
 
 
@@ -54,9 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _user_error_types() -> tuple[type[BaseException], ...]:
     import gymnasium
 
+    from grpo_gym.agent.engines.openai import ServerError
     from grpo_gym.agent.model import ModelLoadError
 
-    return (UserError, ValueError, FileNotFoundError, ModelLoadError, gymnasium.error.Error)
+    return (
+        UserError,
+        ValueError,
+        FileNotFoundError,
+        ModelLoadError,
+        ServerError,
+        gymnasium.error.Error,
+    )
 
 
 def _run_error_types() -> tuple[type[BaseException], ...]:

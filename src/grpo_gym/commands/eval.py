@@ -2,7 +2,11 @@
 
     grpo-gym eval --model M --env Arithmetic-v0 [--env ID ...] [--suite all] --n 8 --k 1,4,8 \\
         --problems 32 --temperature 1 --seed 0 --json-out r.json --md-out r.md --samples-out s.jsonl
+    grpo-gym eval --engine openai --base-url http://127.0.0.1:8000/v1 --model NAME --env ID ...
     grpo-gym eval compare A.json B.json [--md-out diff.md]
+
+With ``--engine openai`` the replies come from any OpenAI-compatible server (vLLM, SGLang,
+llama.cpp's server, a hosted API) and ``--model`` is the name it serves; nothing loads here.
 
 The results table goes to stdout, progress and notes to stderr.
 """
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from grpo_gym.agent.checkpoint import CONFIG_FILE
 from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.engines.openai import OpenAIConfig
 from grpo_gym.agent.evaluate import EvalConfig, resolve_env_ids
 from grpo_gym.agent.report import (
     EvalReport,
@@ -43,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Use 'grpo-gym eval compare A.json B.json' to compare two JSON reports.",
     )
     add_dataclass_args(p, EvalConfig, skip=("env",))
+    add_dataclass_args(p, OpenAIConfig, skip=_FROM_EVAL)  # the server, with --engine openai
     p.add_argument(
         "--env",
         dest="env",
@@ -102,6 +108,49 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
     note = f"{cfg.model} is a training checkpoint: using its run's settings {shown} (flags override them)"
     object.__setattr__(cfg, "notes", (*cfg.notes, note))
     return cfg
+
+
+_FROM_EVAL = ("model", "seed")  # OpenAIConfig fields that EvalConfig's --model and --seed give
+_SERVER_FIELDS = tuple(f.name for f in dataclasses.fields(OpenAIConfig) if f.name not in _FROM_EVAL)
+
+
+def served_config(args: argparse.Namespace, cfg: EvalConfig) -> OpenAIConfig | None:
+    """The server to evaluate with ``--engine openai`` (None for a local model); checked up front."""
+    given = {name: getattr(args, name) for name in _SERVER_FIELDS if hasattr(args, name)}
+    if cfg.sampling.engine != "openai":
+        if given:
+            flag = "--" + next(iter(given)).replace("_", "-")
+            raise ValueError(
+                f"{flag} is a setting of --engine openai: add --engine openai or drop it"
+            )
+        return None
+    if "base_url" not in given:
+        raise ValueError(
+            "--engine openai needs --base-url, the server's API root (e.g. http://127.0.0.1:8000/v1)"
+        )
+    if not hasattr(args, "model"):
+        raise ValueError(
+            "--engine openai needs --model NAME, the name the server serves (GET BASE_URL/models lists them)"
+        )
+    return OpenAIConfig(model=cfg.model, seed=cfg.seed, **given)
+
+
+def _evaluate_served(server: OpenAIConfig, env_ids: list[str], cfg: EvalConfig) -> EvalReport:
+    from grpo_gym.agent.engines.openai import OpenAIChatPolicy
+    from grpo_gym.agent.evaluate import evaluate
+
+    policy = OpenAIChatPolicy(server, cfg.sampling)
+    policy.check_server()  # unreachable, or not serving --model: one line, before any request
+    report = evaluate(
+        policy, env_ids, config=cfg, model=f"{server.model} at {server.base_url}", log=_err
+    )
+    st = policy.stats
+    _err(
+        f"server: {st.samples} samples, {st.failed} failed (scored 0), {st.retries} retries, "
+        f"{st.timeouts} timeouts, {st.truncated} cut at max tokens"
+        + (f"; errors: {'; '.join(st.errors)}" if st.errors else "")
+    )
+    return report
 
 
 def _check_outputs(cfg: EvalConfig) -> None:
@@ -171,17 +220,21 @@ def run(args: argparse.Namespace) -> int:
     from grpo_gym.agent.report import describe_model
 
     cfg = config_from_args(args)
+    server = served_config(args, cfg)
     for note in cfg.notes:
         _err(f"note: {note}")
     env_ids = resolve_env_ids(cfg.env, cfg.suite)
     _check_outputs(cfg)
-    model, tokenizer = load_policy(
-        cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype
-    )
-    if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
-        _err(warning)
-    engine = make_engine(model, tokenizer, cfg.sampling)
-    report = evaluate(engine, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
+    if server is not None:
+        report = _evaluate_served(server, env_ids, cfg)
+    else:
+        model, tokenizer = load_policy(
+            cfg.model, device=None if cfg.device == "auto" else cfg.device, dtype=cfg.dtype
+        )
+        if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
+            _err(warning)
+        engine = make_engine(model, tokenizer, cfg.sampling)
+        report = evaluate(engine, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
     print(results_table(report))
     for path in write_outputs(report, cfg):
         _err(f"wrote {path}")
