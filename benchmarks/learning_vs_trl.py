@@ -42,7 +42,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from grpo_step_bench import TRL_VERSION, ensure_trl_venv  # benchmarks/, beside this script
+from grpo_step_bench import (
+    TRL_AS_OURS,
+    TRL_VERSION,
+    ensure_trl_venv,
+)  # benchmarks/, beside this script
 from machine import describe_machine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -226,6 +230,7 @@ def worker_trl(spec: dict) -> dict:
     rows = _train_rows(spec)
     out_dir = tempfile.mkdtemp(prefix="lvt-trl-")
     kwargs = dict(
+        **TRL_AS_OURS,
         output_dir=out_dir,
         max_steps=spec["steps"],
         per_device_train_batch_size=micro,
@@ -242,32 +247,11 @@ def worker_trl(spec: dict) -> dict:
         epsilon=spec["eps"],
         epsilon_high=spec["eps"],
         learning_rate=spec["lr"],
-        lr_scheduler_type="constant",
-        warmup_steps=0,
-        weight_decay=0.0,
         adam_beta1=0.9,
         adam_beta2=0.999,
         adam_epsilon=1e-8,
-        max_grad_norm=1.0,
-        optim="adamw_torch_fused",
-        loss_type="grpo",
-        scale_rewards="group",
         importance_sampling_level="token",
-        use_bias_correction_kl=False,
-        mask_truncated_completions=False,
-        use_cpu=True,
-        bf16=False,
-        fp16=False,
-        use_vllm=False,
-        shuffle_dataset=False,
         seed=spec["seed"],
-        logging_steps=1,
-        report_to="none",
-        save_strategy="no",
-        disable_tqdm=True,
-        log_completions=False,
-        dataloader_num_workers=0,
-        dataloader_pin_memory=False,
     )
     kwargs.update(spec.get("trl_override", {}))
     args = GRPOConfig(**kwargs)
