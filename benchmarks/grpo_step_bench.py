@@ -96,6 +96,32 @@ CONFIGS: dict[str, dict] = {
         seed=0,
     ),
 }
+# trl.GRPOConfig arguments that make TRL's trainer run as grpo-gym's does here: constant LR, no
+# decay, loss 'grpo' with group std scaling, plain k3 KL, fp32 on CPU, prompts in dataset order,
+# no checkpoints or console output (benchmarks/learning_vs_trl.py uses them too).
+TRL_AS_OURS: dict = dict(
+    lr_scheduler_type="constant",
+    warmup_steps=0,
+    weight_decay=0.0,
+    max_grad_norm=1.0,
+    optim="adamw_torch_fused",
+    loss_type="grpo",
+    scale_rewards="group",
+    use_bias_correction_kl=False,
+    mask_truncated_completions=False,
+    use_cpu=True,
+    bf16=False,
+    fp16=False,
+    use_vllm=False,
+    shuffle_dataset=False,
+    logging_steps=1,
+    report_to="none",
+    save_strategy="no",
+    disable_tqdm=True,
+    log_completions=False,
+    dataloader_num_workers=0,
+    dataloader_pin_memory=False,
+)
 PHASES = (
     "generate",
     "hf_generate",
@@ -328,6 +354,7 @@ def worker_trl(spec: dict, tm: Timers) -> dict:
     N = spec["B"] * spec["G"]
     out_dir = tempfile.mkdtemp(prefix="bench-trl-")
     args = GRPOConfig(
+        **TRL_AS_OURS,
         output_dir=out_dir,
         max_steps=n,
         per_device_train_batch_size=N,
@@ -340,29 +367,8 @@ def worker_trl(spec: dict, tm: Timers) -> dict:
         beta=spec["beta"],
         num_iterations=spec["mu"],
         learning_rate=spec["lr"],
-        lr_scheduler_type="constant",
-        warmup_steps=0,
-        weight_decay=0.0,
-        max_grad_norm=1.0,
-        optim="adamw_torch_fused",
-        loss_type="grpo",
-        scale_rewards="group",
         epsilon=0.2,
-        use_bias_correction_kl=False,
-        mask_truncated_completions=False,
-        use_cpu=True,
-        bf16=False,
-        fp16=False,
-        use_vllm=False,
-        shuffle_dataset=False,
         seed=spec["seed"],
-        logging_steps=1,
-        report_to="none",
-        save_strategy="no",
-        disable_tqdm=True,
-        log_completions=False,
-        dataloader_num_workers=0,
-        dataloader_pin_memory=False,
     )
     trainer = GRPOTrainer(
         model=spec["model_path"],

