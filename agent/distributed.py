@@ -310,7 +310,7 @@ def full_weights(wrapped: nn.Module, world: World) -> Iterator[None]:
             m.set_reshard_after_forward(True, recurse=False)
 
 
-def local_tensor(t: torch.Tensor) -> torch.Tensor:
+def full_value(t: torch.Tensor) -> torch.Tensor:
     """A DTensor's full value (FSDP2 gradient norms), any other tensor as it is."""
     full = getattr(t, "full_tensor", None)
     return full() if callable(full) else t

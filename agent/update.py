@@ -23,7 +23,7 @@ from torch import nn
 
 from .batch import MicroBatch, empty_micro_batch
 from .config import GRPOConfig
-from .distributed import SINGLE, LogprobModule, World, local_tensor, no_grad_sync, wrap
+from .distributed import SINGLE, LogprobModule, World, full_value, no_grad_sync, wrap
 from .fast.prepack import prepacked_linears, worth_prepacking
 from .lora import adapters_off, is_lora
 from .loss import grpo_loss
@@ -242,7 +242,7 @@ class Learner:
         """Clip, then step, unless the gradient is not finite (never write NaN into the weights)."""
         cfg = self.cfg
         max_norm = cfg.max_grad_norm if cfg.max_grad_norm > 0 else float("inf")
-        grad_norm = local_tensor(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
+        grad_norm = full_value(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
         if bool(torch.isfinite(torch.as_tensor(grad_norm))):
             stats.grad_norm += float(grad_norm) / cfg.mu
             self.optimizer.step()

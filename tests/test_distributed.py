@@ -23,30 +23,17 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.test_trainer import tiny_cfg
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "dist_worker.py"
 FSDP = {"strategy": "fsdp"}
 
 
 def _job(model: Path, out: Path, **kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = dict(
-        model=str(model),
-        env=["grpo_gym_test/Letter-v0"],
-        steps=2,
-        prompts_per_step=4,
-        group_size=4,
-        max_new_tokens=12,
-        lr=1e-3,
-        beta=0.04,
-        device="cpu",
-        output_dir=str(out),
-        eval_before_after=False,
-        progress=False,
-        seed=0,
-        micro_batch_size=4,
-    )
-    base.update(kw)
-    return base
+    """test_trainer's tiny config with a 4-prompt batch (2 per rank), as a JSON-able dict."""
+    base: dict[str, Any] = dict(prompts_per_step=4, group_size=4, micro_batch_size=4)
+    return tiny_cfg(model, out, **{**base, **kw}).to_dict()
 
 
 def _env() -> dict[str, str]:
