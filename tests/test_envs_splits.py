@@ -23,8 +23,9 @@ def _has_both_splits(env_id: str) -> bool:
     }
 
 
-ENV_IDS = [r.id for r in ge.list_envs() if _has_both_splits(r.id)]
-SINGLE_TURN_IDS = [r.id for r in ge.list_envs() if not r.multi_turn and r.id in ENV_IDS]
+SHIPPED = [r for r in ge.list_envs() if r.source in ("built-in", "benchmark", "reasoning-gym")]
+ENV_IDS = [r.id for r in SHIPPED if _has_both_splits(r.id)]
+SINGLE_TURN_IDS = [r.id for r in SHIPPED if not r.multi_turn and r.id in ENV_IDS]
 #: Every env that wraps another registered env, and the keyword that names the inner env.
 WRAPPERS = {"grpo_gym/MultiTurnMath-v0": "inner"}
 #: (inner id, inner settings) pairs each wrapper is checked over: every single-turn env, and
