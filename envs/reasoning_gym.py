@@ -22,6 +22,7 @@ from grpo_gym.rewards.pool import CheckTimeout, WorkerError, get_pool, run_limit
 from grpo_gym.rewards.types import RewardResult, Task
 
 from .base import EnvSettingsError, TextEnv
+from .reasoning_gym_tasks import register_task_envs
 from .registry import register
 
 ENV_ID = "grpo_gym/ReasoningGym-v0"
@@ -57,10 +58,49 @@ def _item(task: str, options: Mapping[str, Any], seed: int) -> tuple[Any, dict[s
     return hit
 
 
-def score_item(task: str, options: Mapping[str, Any], seed: int, answer: str) -> float:
-    """reasoning-gym's own score of ``answer`` on the item (run in the worker pool)."""
-    dataset, entry = _item(task, options, seed)
-    return float(dataset.score_answer(answer, entry))
+def score_item(
+    task: str, options: Mapping[str, Any], seed: int, entry: Mapping[str, Any], answer: str
+) -> float:
+    """reasoning-gym's own score of ``answer`` on ``entry`` (run in the worker pool).
+
+    ``entry`` is the item the prompt was made from, passed in rather than generated again here:
+    a few of reasoning-gym's generators depend on the process's hash seed
+    (``reasoning_gym_tasks.HASH_SEED_DEPENDENT``), so the worker could otherwise score against
+    another item.
+    """
+    dataset, _ = _item(task, options, seed)
+    return float(dataset.score_answer(answer, dict(entry)))
+
+
+def curriculum_levels(task: str, options: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Difficulty presets from ``task``'s reasoning-gym curriculum, easiest first: level L sets
+    every curriculum attribute to its level ``min(L, last)`` (reasoning-gym's
+    ``set_global_level``); ``options`` keeps the user's other settings. () without one."""
+    factory = _reasoning_gym().factory
+    if not factory.has_curriculum(task):
+        return ()
+    curriculum = factory.create_curriculum(task)
+    attributes = curriculum.attributes.values()
+    names = [
+        name
+        for attr in attributes
+        for name in (
+            (attr.lower_field_name, attr.upper_field_name)
+            if hasattr(attr, "lower_field_name")
+            else (attr.field_name,)
+        )
+    ]
+    presets = []
+    for level in range(max((len(attr.levels) for attr in attributes), default=0)):
+        curriculum.set_global_level(level)
+        try:  # some curricula reach settings their own task rejects: those levels are left out
+            config = curriculum.generate_configuration({**options, "seed": 0, "size": 1})
+            if hasattr(config, "validate"):  # 2 of reasoning-gym's configs have none
+                config.validate()
+        except (AssertionError, ValueError, TypeError):
+            continue
+        presets.append({"options": {**options, **{n: getattr(config, n) for n in names}}})
+    return tuple(presets)
 
 
 def task_names() -> list[str]:
@@ -135,6 +175,13 @@ class ReasoningGym(TextEnv):
     ## Arguments
     ``task``, ``score_timeout`` and the task's options (``ReasoningGymConfig``). Tasks whose
     items have no single gold answer (``graph_color``, ``boxnet``, ...) are refused.
+    ``reasoning_gym/<task>-v0`` is this env with ``task`` set (``reasoning_gym_tasks.py``).
+
+    ## Difficulty
+    A task with a reasoning-gym curriculum has one difficulty level per curriculum level
+    (``set_difficulty(level)``, ``adjust_difficulty(pass_rate)``): level L puts every curriculum
+    attribute at its level L (or its last), as reasoning-gym's ``set_global_level`` does.
+    Levels whose settings the task itself rejects (a few curricula reach them) are left out.
 
     ## Version History
     * v0: initial version (reasoning-gym >= 0.1.25).
@@ -153,6 +200,8 @@ class ReasoningGym(TextEnv):
     ) -> None:
         super().__init__(render_mode)
         self.config = ReasoningGymConfig(task, dict(options), score_timeout)
+        # the task's own curriculum (set_difficulty / adjust_difficulty), made per instance
+        self.difficulty_levels = curriculum_levels(task, options)  # type: ignore[misc]
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
@@ -180,7 +229,8 @@ class ReasoningGym(TextEnv):
         if not answer:
             return RewardResult(0.0, {"correct": 0.0}, reason="no <answer> tag or \\boxed{} found")
         meta = task.metadata
-        args = (meta["task"], meta["options"], meta["item_seed"], answer)
+        _, entry = _item(meta["task"], meta["options"], meta["item_seed"])
+        args = (meta["task"], meta["options"], meta["item_seed"], entry, answer)
         try:
             get_pool().preload("reasoning_gym", __name__)  # imports outside the time limit
             value = run_limited(score_item, *args, timeout=meta["timeout"])
@@ -195,7 +245,9 @@ class ReasoningGym(TextEnv):
 
 
 def register_reasoning_gym() -> None:
-    """Register ``grpo_gym/ReasoningGym-v0`` (idempotent; reasoning-gym is imported on make)."""
+    """Register ``grpo_gym/ReasoningGym-v0`` and, where reasoning-gym is installed, the
+    ``reasoning_gym/<task>-v0`` ids (idempotent; reasoning-gym is imported on make only)."""
+    register_task_envs()
     if ENV_ID not in gym.registry:
         register(
             ENV_ID,

@@ -23,7 +23,12 @@ def _has_both_splits(env_id: str) -> bool:
     }
 
 
-SHIPPED = [r for r in ge.list_envs() if r.source in ("built-in", "benchmark", "reasoning-gym")]
+# The shipped envs and one reasoning-gym env (its per-task ids are the same class).
+SHIPPED = [
+    r
+    for r in ge.list_envs()
+    if r.source in ("built-in", "benchmark") or r.id == "grpo_gym/ReasoningGym-v0"
+]
 ENV_IDS = [r.id for r in SHIPPED if _has_both_splits(r.id)]
 SINGLE_TURN_IDS = [r.id for r in SHIPPED if not r.multi_turn and r.id in ENV_IDS]
 #: Every env that wraps another registered env, and the keyword that names the inner env.

@@ -27,8 +27,10 @@ from grpo_gym.rewards.layout import BulletCount
 
 datasets = pytest.importorskip("datasets")
 
-# The shipped envs, not the test-only ones other test modules may have registered first.
-ENV_IDS = [r.id for r in ge.list_envs() if r.source in ("built-in", "benchmark", "reasoning-gym")]
+# The shipped envs (not the test-only ones other test modules may have registered first), with
+# one reasoning-gym env: its per-task ids (reasoning_gym/<task>-v0) are the same class.
+ENV_IDS = [r.id for r in ge.list_envs() if r.source in ("built-in", "benchmark")]
+ENV_IDS.append("grpo_gym/ReasoningGym-v0")
 WRONG = "I do not know."
 
 

@@ -1,5 +1,6 @@
-"""grpo_gym/ReasoningGym-v0: the env contract of test_envs.py on several reasoning-gym tasks,
-reasoning-gym's own scores, and the errors for a missing package, unknown tasks and options."""
+"""grpo_gym/ReasoningGym-v0 and the reasoning_gym/<task>-v0 ids: the env contract of
+test_envs.py on several reasoning-gym tasks, every task's own answer scoring 1, reasoning-gym's
+own scores and curricula, and the errors for a missing package, unknown tasks and options."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import sys
 import gymnasium as gym
 import pytest
 
-import grpo_gym.envs as ge
-from grpo_gym.envs.reasoning_gym import ENV_ID, ReasoningGym, ReasoningGymUnavailable
+from grpo_gym.envs.reasoning_gym import ENV_ID, ReasoningGymUnavailable
+from grpo_gym.envs.reasoning_gym_tasks import EXCLUDED, task_category, task_env_id
 from tests import test_envs as contract
 
 rg = pytest.importorskip("reasoning_gym")
@@ -24,16 +25,7 @@ TASKS = {
     "number_sequence": "induction",
     "base_conversion": "algorithmic",
 }
-IDS = [ENV_ID] + [f"test_rg/{task}-v0" for task in TASKS]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _registered():
-    for task in TASKS:
-        ge.register(f"test_rg/{task}-v0", ReasoningGym, kwargs={"task": task}, force=True)
-    yield
-    for task in TASKS:
-        gym.registry.pop(f"test_rg/{task}-v0")
+IDS = [ENV_ID] + [task_env_id(task) for task in TASKS]
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -102,11 +94,82 @@ def test_a_hostile_answer_is_stopped_by_the_time_limit() -> None:
     assert env.score(info["reference"], info["task"]).score == 1.0  # a fresh worker scores
 
 
+def test_the_task_table_is_the_installed_reasoning_gyms() -> None:
+    """Every reasoning-gym task has an id or a documented reason why not (an upgrade that adds
+    or drops a task fails here), and at least 90 tasks have ids."""
+    ids = task_category()
+    assert len(ids) >= 90 and not set(ids) & set(EXCLUDED)
+    assert set(ids) | set(EXCLUDED) == set(rg.factory.DATASETS)
+    for task, category in ids.items():
+        assert rg.factory.DATASETS[task][0].__module__.split(".")[1] == category, task
+
+
+@pytest.mark.parametrize("task", sorted(task_category()))
+def test_each_tasks_own_answer_scores_one_and_garbage_less(task: str) -> None:
+    env = gym.make(task_env_id(task))
+    _, info = env.reset(seed=1)
+    assert info["task"].metadata["task"] == task
+    _, top, *_ = env.step(info["reference"])
+    env.reset(seed=1)
+    _, low, *_ = env.step("<answer>zzz</answer>")
+    assert top == 1.0 and low < 1.0, (info["reference"], top, low)
+
+
+def test_a_curriculum_sets_the_difficulty() -> None:
+    """chain_sum's curriculum: level L allows up to L+2 terms of up to L+1 digits; the user's
+    other options stay; the level moves with the pass rate."""
+    env = gym.make(task_env_id("chain_sum"), allow_negation=True).unwrapped
+    assert len(env.difficulty_levels) == 11  # reasoning-gym's num_terms levels
+    env.set_difficulty(0)
+    assert env.config.options == dict(
+        allow_negation=True, min_terms=2, max_terms=2, min_digits=1, max_digits=1
+    )
+    prompt, _ = env.reset(seed=4)
+    assert len(prompt.split(":", 1)[1].split("=")[0].split()) == 3  # a op b
+    env.set_difficulty(3)
+    assert env.config.options["max_terms"] == 5 and env.config.options["max_digits"] == 4
+    assert env.adjust_difficulty(0.9) == 4 and env.adjust_difficulty(0.1) == 3
+    _, info = env.reset(seed=4)
+    assert env.score(info["reference"], info["task"]).score == 1.0
+    no_curriculum = gym.make(task_env_id("gsm_symbolic")).unwrapped
+    with pytest.raises(ValueError, match="defines no difficulty levels"):
+        no_curriculum.set_difficulty(0)
+
+
+def test_curriculum_levels_the_task_rejects_are_left_out() -> None:
+    """caesar_cipher's curriculum reaches a rotation its own config rejects (> 25)."""
+    env = gym.make(task_env_id("caesar_cipher")).unwrapped
+    assert 0 < len(env.difficulty_levels) < 4
+    for level in range(len(env.difficulty_levels)):
+        env.set_difficulty(level)
+        assert env.config.options["max_rotation"] <= 25
+
+
+_LIST = """
+import sys
+import grpo_gym.envs as ge
+rows = [r for r in ge.list_envs() if r.id.startswith("reasoning_gym/")]
+print(len(rows), {r.source for r in rows}, "reasoning_gym" in sys.modules)
+print([r.family for r in rows if r.id == "reasoning_gym/chain_sum-v0"])
+"""
+
+
+def test_the_task_ids_are_listed_without_importing_reasoning_gym() -> None:
+    out = subprocess.run([sys.executable, "-c", _LIST], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == [
+        f"{len(task_category())} {{'reasoning-gym'}} False",
+        "['arithmetic']",
+    ]
+
+
 _WITHOUT = """
 import sys
-sys.modules["reasoning_gym"] = None  # as if not installed
+sys.modules["reasoning_gym"] = None  # as if not installed (find_spec then says None too)
 import grpo_gym.envs as ge
-assert "grpo_gym/ReasoningGym-v0" in [r.id for r in ge.list_envs()]
+ids = [r.id for r in ge.list_envs()]
+assert "grpo_gym/ReasoningGym-v0" in ids
+assert not [i for i in ids if i.startswith("reasoning_gym/")]  # no ids that cannot be made
 try:
     ge.make("grpo_gym/ReasoningGym-v0")
 except ImportError as exc:
