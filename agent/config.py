@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .distributed import DistributedConfig
-from .engines.vllm import VLLMSettings
+from .engines.vllm_settings import VLLMSettings
 from .logprobs import LogprobImpl
 from .lora import LoraSettings
 from .loss import AdvantageScale, LossType, RatioLevel

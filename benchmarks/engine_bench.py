@@ -10,7 +10,7 @@ It writes ``benchmarks/results/engine-cpu.json`` (``--out`` to change) and print
 What it does
     * One policy (``load_policy(--model)``; ``tiny`` = the test model), fp32 on CPU. The HF
       engine samples from it as training does (prepacked weights, shared prefill); the vLLM engine
-      is built from the same policy (``VLLMEngine``: weights loaded in process, bf16 by default).
+      is built from the same policy (``VLLMEngine``: weights loaded in process, dtype ``auto``: bf16 where the CPU computes it natively, else fp32).
     * Prompts: the first B test-split prompts of ``--env`` with its system prompt, G replies each,
       temperature 1, top_p 1, top_k 0, ``--max-new-tokens``, stop at EOS: the same conversations
       and settings for both engines.
@@ -68,7 +68,9 @@ def main() -> None:
     ap.add_argument("--max-new-tokens", type=int, default=128)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--vllm-dtype", default="bfloat16")
+    ap.add_argument(
+        "--vllm-dtype", default="auto", help="auto: bf16 where the CPU has it, else fp32"
+    )
     ap.add_argument(
         "--hf-rounds", type=int, default=0, help="rounds for HF (0 = --rounds); HF is slow at 32x8"
     )
@@ -124,6 +126,7 @@ def main() -> None:
                 "threads": args.threads,
                 "hf_dtype": "float32",
                 "vllm_dtype": args.vllm_dtype,
+                "vllm_dtype_resolved": vllm_engine.dtype,
                 "rounds": args.rounds,
             },
             "load_average_1_5_15_min": load_average,

