@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .engines.vllm_settings import VLLMSettings
 from .fieldhelp import help_text
 from .model import DEFAULT_MODEL
 from .passk import default_ks
@@ -60,6 +61,10 @@ class EvalConfig:
     sampling: SamplingConfig = field(
         default_factory=SamplingConfig,
         metadata=help_text("how replies are sampled (temperature 0 = greedy, then n = 1)"),
+    )
+    vllm: VLLMSettings = field(
+        default_factory=VLLMSettings,
+        metadata=help_text("the vLLM engine's settings (with --engine vllm)"),
     )
     seed: int = field(
         default=0, metadata=help_text("eval seed: decides the problems and the sampling")
@@ -120,6 +125,8 @@ class EvalConfig:
             fail(f"problems must be >= 1 (or 'all'), got {self.problems}")
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
+        if isinstance(self.vllm, dict):
+            object.__setattr__(self, "vllm", VLLMSettings(**self.vllm))
         if isinstance(self.env, str):
             object.__setattr__(
                 self, "env", tuple(e.strip() for e in self.env.split(",") if e.strip())

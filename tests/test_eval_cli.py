@@ -191,3 +191,15 @@ def test_compare_subcommand(tmp_path: Path, capsys) -> None:
     assert "+0.8000" in row and row.rstrip("| ").endswith("*")
     assert "model-A" in out and "model-B" in out and (tmp_path / "cmp.md").is_file()
     assert main(["eval", "compare", str(a), str(tmp_path / "missing.json")]) == 2
+
+
+def test_vllm_engine_settings_reach_the_eval_config() -> None:
+    from grpo_gym.cli import build_parser
+    from grpo_gym.commands.eval import config_from_args
+
+    argv = ["eval", "--env", "a", "--engine", "vllm", "--vllm-kv-cache-gib", "6"]
+    cfg = config_from_args(build_parser().parse_args([*argv, "--vllm-dtype", "float32"]))
+    assert cfg.sampling.engine == "vllm" and cfg.vllm.vllm_kv_cache_gib == 6.0
+    assert cfg.vllm.vllm_dtype == "float32"
+    with pytest.raises(ValueError, match="vllm_dtype 'int8'"):
+        config_from_args(build_parser().parse_args([*argv, "--vllm-dtype", "int8"]))

@@ -24,7 +24,7 @@ from torch import nn
 
 from ..sampling import Conversation, Generation, SamplingConfig
 from .hf import HFSampler
-from .vllm import VLLMSettings
+from .vllm_settings import VLLMSettings
 
 
 @runtime_checkable

@@ -233,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
             _err(warning)
-        engine = make_engine(model, tokenizer, cfg.sampling)
+        engine = make_engine(model, tokenizer, cfg.sampling, cfg.vllm)
         report = evaluate(engine, env_ids, config=cfg, model=describe_model(cfg.model), log=_err)
     print(results_table(report))
     for path in write_outputs(report, cfg):
