@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from .config import GRPOConfig
+from .engines.vllm_settings import engine_dtype
 
 
 @dataclass(frozen=True)
@@ -154,38 +155,74 @@ def _env(env_id: str, kwargs: dict[str, Any]) -> Check:
     )
 
 
+def lora_trainable_params(model: Any, settings: Any) -> int:
+    """Parameters LoRA adds (and trains) on ``model``: r x (in + out) per targeted linear layer."""
+    targets = set(settings.lora_target_modules)
+    total = 0
+    for name, module in model.named_modules():
+        weight = getattr(module, "weight", None)
+        if not isinstance(module, torch.nn.Linear) or weight is None or name.endswith("lm_head"):
+            continue
+        if "all-linear" in targets or name.rsplit(".", 1)[-1] in targets:
+            total += settings.lora_r * (module.in_features + module.out_features)
+    return total
+
+
 def estimate_step_bytes(
-    cfg: GRPOConfig, n_params: int, hidden: int, layers: int, vocab: int, prompt_tokens: int = 256
+    cfg: GRPOConfig,
+    n_params: int,
+    hidden: int,
+    layers: int,
+    vocab: int,
+    prompt_tokens: int = 256,
+    trainable: int | None = None,
+    device: str | None = None,
 ) -> dict[str, int]:
-    """Rough memory of one training step: fp32 weights, grads, AdamW moments, reference, and the activations
-    and logits of one micro-batch (the order of magnitude, not a promise)."""
+    """Rough memory of one training step (the order of magnitude, not a promise).
+
+    fp32 weights; gradients and the two AdamW moments of the ``trainable`` parameters (all of
+    them, or LoRA's adapters); the frozen reference (none with LoRA: its adapter-off model is the
+    reference, nor with beta = 0); activations and logits of one micro-batch; and with the vLLM
+    engine its copy of the weights (in its dtype) plus, on CPU, its KV cache.
+    """
+    trainable = n_params if trainable is None else trainable
     seq = prompt_tokens + cfg.sampling.max_new_tokens
-    states = n_params * 4 * (4 + (cfg.beta > 0))  # weights, grads, two moments, reference
+    reference = n_params * 4 if cfg.beta > 0 and not cfg.lora.enabled else 0
+    states = n_params * 4 + trainable * 4 * 3 + reference
     acts = (
         cfg.micro_batch_size * seq * hidden * layers * 4 * (2 if cfg.gradient_checkpointing else 16)
     )
     logits = cfg.micro_batch_size * seq * vocab * 4 * 3  # logits, log-softmax, its gradient
-    return {
-        "weights_and_optimizer": states,
-        "activations": acts,
-        "logits": logits,
-        "total": states + acts + logits,
-    }
+    engine = 0
+    if cfg.sampling.engine == "vllm":
+        device = device or cfg.device
+        cuda = device.startswith("cuda")
+        engine = n_params * (4 if engine_dtype(cfg.vllm.vllm_dtype, device) == "float32" else 2)
+        engine += 0 if cuda else int(cfg.vllm.vllm_kv_cache_gib * 2**30)
+    out = {"weights_and_optimizer": states, "activations": acts, "logits": logits}
+    if engine:
+        out["vllm_engine"] = engine
+    out["total"] = sum(out.values())
+    return out
 
 
 def _memory(cfg: GRPOConfig, model: Any, device: str) -> Check:
     mc = model.config
     n_params = sum(p.numel() for p in model.parameters())
+    lora = lora_trainable_params(model, cfg.lora) if cfg.lora.enabled else None
     est = estimate_step_bytes(
         cfg,
         n_params,
         getattr(mc, "hidden_size", 0),
         getattr(mc, "num_hidden_layers", 0),
         getattr(mc, "vocab_size", 0),
+        trainable=lora,
+        device=device,
     )
     free, _ = available_memory(device)
     parts = ", ".join(f"{k} {v / 2**30:.2f}" for k, v in est.items() if k != "total")
-    detail = f"about {est['total'] / 2**30:.2f} GiB per step ({parts} GiB) for {n_params / 1e6:.0f}M parameters; {free / 2**30:.1f} GiB free"
+    trained = "" if lora is None else f" ({lora / 1e6:.2f}M LoRA parameters trained)"
+    detail = f"about {est['total'] / 2**30:.2f} GiB per step ({parts} GiB) for {n_params / 1e6:.0f}M parameters{trained}; {free / 2**30:.1f} GiB free"
     if free and est["total"] > free:
         return Check(
             "memory per step",

@@ -93,3 +93,31 @@ def test_memory_estimate_grows_with_the_batch_and_shrinks_with_checkpointing() -
     )
     assert small["weights_and_optimizer"] == 135_000_000 * 4 * 5
     assert small["total"] < big["total"] and ckpt["activations"] < big["activations"]
+
+
+def test_memory_estimate_with_lora_and_the_vllm_engine(tiny_model_dir: Path) -> None:
+    """LoRA: weights + adapter states and no reference copy; vLLM: its weights and KV cache."""
+    from transformers import AutoModelForCausalLM
+
+    from grpo_gym.agent.doctor import lora_trainable_params
+    from grpo_gym.agent.lora import LoraSettings, apply_lora
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    settings = LoraSettings(lora_r=4, lora_target_modules=("q_proj", "v_proj"))
+    n = lora_trainable_params(model, settings)
+    assert n == sum(p.numel() for p in apply_lora(model, settings).parameters() if p.requires_grad)
+    full = GRPOConfig(beta=0.04)
+    lora = GRPOConfig(beta=0.04, lora=dict(lora_r=4, lora_target_modules="q_proj,v_proj"))
+    big = 135_000_000, 576, 30, 49152
+    a = estimate_step_bytes(full, *big)
+    b = estimate_step_bytes(lora, *big, trainable=1_000_000)
+    assert a["weights_and_optimizer"] == 135_000_000 * 4 * 5  # weights, grad, 2 moments, reference
+    assert b["weights_and_optimizer"] == 135_000_000 * 4 + 1_000_000 * 4 * 3
+    vllm = GRPOConfig.from_dict(
+        dict(engine="vllm", vllm=dict(vllm_dtype="float32", vllm_kv_cache_gib=2))
+    )
+    c = estimate_step_bytes(vllm, *big, device="cpu")
+    assert c["vllm_engine"] == 135_000_000 * 4 + 2 * 2**30
+    assert c["total"] == a["total"] + c["vllm_engine"] and "vllm_engine" not in a
+    gpu = estimate_step_bytes(GRPOConfig.from_dict(dict(engine="vllm")), *big, device="cuda")
+    assert gpu["vllm_engine"] == 135_000_000 * 2  # bf16 weights; its KV cache is a device fraction
