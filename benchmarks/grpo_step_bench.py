@@ -100,21 +100,18 @@ CONFIGS: dict[str, dict] = {
         lr=1e-5,
         seed=0,
     ),
-    # SmolLM2-135M-Instruct with longer, more replies: generation dominates the step (the
-    # engine comparison of the vLLM issue: --vllm-python)
-    "smollm2-gen": dict(
-        env="grpo_gym/Arithmetic-v0",
-        B=8,
-        G=8,
-        max_new_tokens=128,
-        warmup=1,
-        steps=2,
-        beta=0.04,
-        mu=1,
-        lr=1e-5,
-        seed=0,
-    ),
 }
+# SmolLM2-135M-Instruct with more and longer replies: generation dominates the step (the engine
+# comparison of the vLLM issue: --vllm-python)
+CONFIGS["smollm2-gen"] = dict(
+    CONFIGS["smollm2"],
+    env="grpo_gym/Arithmetic-v0",
+    B=8,
+    G=8,
+    max_new_tokens=128,
+    steps=2,
+    warmup=1,
+)
 # trl.GRPOConfig arguments that make TRL's trainer run as grpo-gym's does here: constant LR, no
 # decay, loss 'grpo' with group std scaling, plain k3 KL, fp32 on CPU, prompts in dataset order,
 # no checkpoints or console output (benchmarks/learning_vs_trl.py uses them too).
