@@ -206,7 +206,8 @@ def estimate_step_bytes(
     return out
 
 
-def _memory(cfg: GRPOConfig, model: Any, device: str) -> Check:
+def memory_check(cfg: GRPOConfig, model: Any, device: str) -> Check:
+    """The step's estimated memory (``estimate_step_bytes``) against what ``device`` has free."""
     mc = model.config
     n_params = sum(p.numel() for p in model.parameters())
     lora = lora_trainable_params(model, cfg.lora) if cfg.lora.enabled else None
@@ -301,7 +302,7 @@ def run_checks(
                 )
             )
             add(_chat_template(tokenizer))
-            add(_memory(cfg, model, device))
+            add(memory_check(cfg, model, device))
         except ModelLoadError as exc:
             add(
                 Check(
@@ -318,4 +319,4 @@ def run_checks(
     return checks
 
 
-__all__: Sequence[str] = ("Check", "estimate_step_bytes", "run_checks")
+__all__: Sequence[str] = ("Check", "estimate_step_bytes", "memory_check", "run_checks")

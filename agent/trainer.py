@@ -33,6 +33,7 @@ from .distributed import SINGLE, World, init_world, rank_device
 from .engines import Engine, make_engine
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
+from .doctor import memory_check
 from .fast.memory import keep_freed_memory
 from .final_model import save_final_model
 from .hooks import default_hooks, evaluate_policy, save_eval
@@ -280,6 +281,11 @@ def _build(
         model.config.use_cache = False
     if lora:  # after the dropout reset: lora_dropout stays as set
         model = lora_policy(model, cfg.lora, ckpt)
+    if world.is_main and not (mem := memory_check(cfg, model, device)).ok:
+        echo(  # an estimate: warn (a kernel OOM kill says nothing), do not refuse
+            f"warning: a step may not fit in memory: {mem.detail}. Lower micro_batch_size or "
+            "max_new_tokens, or set gradient_checkpointing=True (`grpo-gym doctor` breaks it down)"
+        )
     if ckpt is None:
         learner = Learner.with_reference_copy(cfg, model, device, world)
     else:  # the reference is the run's synced copy if it has one, else the starting model

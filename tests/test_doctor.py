@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,34 @@ def test_memory_estimate_with_lora_and_the_vllm_engine(tiny_model_dir: Path) -> 
     assert c["total"] == a["total"] + c["vllm_engine"] and "vllm_engine" not in a
     gpu = estimate_step_bytes(GRPOConfig.from_dict(dict(engine="vllm")), *big, device="cuda")
     assert gpu["vllm_engine"] == 135_000_000 * 2  # bf16 weights; its KV cache is a device fraction
+
+
+def test_training_warns_before_a_step_that_may_not_fit(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step estimated above the free memory is announced before it runs (not an OOM kill)."""
+    from grpo_gym.agent import doctor
+    from grpo_gym.agent.trainer import train
+
+    cfg = GRPOConfig.from_dict(
+        dict(
+            model=str(tiny_model_dir),
+            env=("grpo_gym_test/Letter-v0",),
+            steps=1,
+            prompts_per_step=2,
+            group_size=2,
+            max_new_tokens=4,
+            device="cpu",
+            output_dir=str(tmp_path / "run"),
+            eval_before_after=False,
+            progress=False,
+        )
+    )
+    lines: list[str] = []
+    train(cfg, echo=lines.append)
+    assert not any("may not fit" in line for line in lines)  # the tiny step fits
+    monkeypatch.setattr(doctor, "available_memory", lambda device: (2**20, "1 MiB free"))
+    lines.clear()
+    train(dataclasses.replace(cfg, output_dir=str(tmp_path / "run2")), echo=lines.append)
+    (warning,) = [line for line in lines if "may not fit" in line]
+    assert "GiB per step" in warning and "micro_batch_size" in warning
