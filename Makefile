@@ -44,7 +44,7 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	$(VLLM_PY) -c "import vllm, grpo_gym.agent; print('vllm', vllm.__version__)"
 	touch $@
 
-VLLM_TESTS ?= tests/test_vllm_engine.py  # the modules holding @pytest.mark.vllm tests
+VLLM_TESTS ?= tests/test_vllm_engine.py tests/test_vllm_distributed.py  # the modules holding @pytest.mark.vllm tests
 
 test-vllm: vllm-setup  # the engine's tests (real vLLM on CPU), in the venv without the other extras
 	$(VLLM_PY) -m pytest -m vllm $(VLLM_TESTS) $(PYTEST_ARGS)

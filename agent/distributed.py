@@ -251,7 +251,14 @@ def wrap(module: LogprobModule, world: World, *, trainable: bool) -> nn.Module:
 
 
 def decoder_layers(model: nn.Module) -> list[nn.Module]:
-    """The repeated transformer blocks (``model.model.layers`` for Llama-style models)."""
+    """The repeated transformer blocks (``model.model.layers`` for Llama-style models).
+
+    A LoRA policy (a peft model) is looked into through its base model: its blocks are the base
+    model's, with the adapters inside them, so each block is sharded with its adapters.
+    """
+    get_base = getattr(model, "get_base_model", None)
+    if callable(get_base):
+        model = get_base()
     for path in ("model.layers", "transformer.h", "gpt_neox.layers", "model.decoder.layers"):
         obj: Any = model
         for part in path.split("."):

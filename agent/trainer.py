@@ -30,10 +30,10 @@ from .checkpoint import (
 from .config import GRPOConfig
 from .cpu_share import choose_threads
 from .distributed import SINGLE, World, init_world, rank_device
+from .doctor import memory_check
 from .engines import Engine, make_engine
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
-from .doctor import memory_check
 from .fast.memory import keep_freed_memory
 from .final_model import save_final_model
 from .hooks import default_hooks, evaluate_policy, save_eval

@@ -17,15 +17,16 @@ What it does
       that ``load_policy("smollm2-135m")`` makes) and ``smollm2-gen`` (the same model, B=8, G=8,
       128 new tokens: generation dominates). Both sides load the model from that folder.
     * ``--vllm-python .venv-vllm/bin/python`` adds a third side: grpo-gym with the colocated vLLM
-      engine (``engine="vllm"``, bf16 sampling, weights synced every step), run in that venv;
+      engine (``engine="vllm"``, its dtype "auto", weights synced every step), run in that venv;
       its ratio to TRL (TRL's default HF generation: its vLLM mode needs a CUDA device) is
       ``ratio_ours_vllm_over_trl``.
     * Identical settings on both sides: B prompts per step, G replies each, max new tokens,
       temperature 1, top_p 1, top_k 0, beta, mu (TRL: num_iterations), lr, fused AdamW (grpo-gym's
       optimizer; TRL: ``optim="adamw_torch_fused"``, transformers' default with torch >= 2.8), constant
-      schedule, grad clip 1.0, loss "grpo" with group std scaling, fp32 on CPU, no vLLM, one
-      forward/backward over all B*G sequences (grpo-gym micro_batch_size = TRL per-device batch
-      = B*G). TRL's KL bias correction is switched off so both use the plain k3 KL estimator.
+      schedule, grad clip 1.0, loss "grpo" with group std scaling, fp32 on CPU, no vLLM, the B*G
+      sequences in micro-batches of ``micro`` (grpo-gym micro_batch_size = TRL per-device batch;
+      TRL's gradient_accumulation_steps = B*G / micro, so one generation per optimizer step).
+      TRL's KL bias correction is switched off so both use the plain k3 KL estimator.
     * Same prompts in the same order: ``rollout.prompt_stream(env, seed, step*1000, B)``; TRL gets
       them as an unshuffled dataset. Same reward: TRL's reward function resets the same env with
       the same seed and calls ``env.step(reply)``, exactly like grpo-gym's ``rollout.collect``.
@@ -82,6 +83,7 @@ CONFIGS: dict[str, dict] = {
         max_new_tokens=32,
         warmup=2,
         steps=8,
+        micro=32,
         beta=0.04,
         mu=1,
         lr=1e-5,
@@ -95,6 +97,7 @@ CONFIGS: dict[str, dict] = {
         max_new_tokens=32,
         warmup=2,
         steps=4,
+        micro=8,
         beta=0.04,
         mu=1,
         lr=1e-5,
@@ -111,6 +114,7 @@ CONFIGS["smollm2-gen"] = dict(
     max_new_tokens=128,
     steps=2,
     warmup=1,
+    micro=16,  # 64 sequences of ~180 tokens at once need ~19 GB in fp32: more than this machine
 )
 # trl.GRPOConfig arguments that make TRL's trainer run as grpo-gym's does here: constant LR, no
 # decay, loss 'grpo' with group std scaling, plain k3 KL, fp32 on CPU, prompts in dataset order,
@@ -250,7 +254,7 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
             return "reference"
         return "policy_fwd" if torch.is_grad_enabled() else "old_logp"
 
-    update_mod.Learner._logps = tm.wrap(orig_logps, phase_of)
+    update_mod.Learner._logps = staticmethod(tm.wrap(orig_logps, phase_of))  # type: ignore[method-assign]
     n = spec["warmup"] + spec["steps"]
     out = tempfile.mkdtemp(prefix="bench-ours-")
     cfg = GRPOConfig.from_dict(
@@ -270,7 +274,7 @@ def worker_ours(spec: dict, tm: Timers) -> dict:
             loss_type="grpo",
             adv_scale="group",
             max_grad_norm=1.0,
-            micro_batch_size=spec["B"] * spec["G"],
+            micro_batch_size=spec["micro"],
             device="cpu",
             dtype="float32",
             seed=spec["seed"],
@@ -374,8 +378,8 @@ def worker_trl(spec: dict, tm: Timers) -> dict:
         **TRL_AS_OURS,
         output_dir=out_dir,
         max_steps=n,
-        per_device_train_batch_size=N,
-        gradient_accumulation_steps=1,
+        per_device_train_batch_size=spec["micro"],
+        gradient_accumulation_steps=N // spec["micro"],
         num_generations=spec["G"],
         max_completion_length=spec["max_new_tokens"],
         temperature=1.0,
@@ -474,10 +478,15 @@ def _pkg_version(name: str) -> str:
 def ensure_trl_venv(venv: Path) -> Path:
     py = venv / "bin" / "python"
     want_tf, want_acc = _pkg_version("transformers"), _pkg_version("accelerate")
-    probe = "import trl, transformers, torch; print(trl.__version__, transformers.__version__, torch.__version__.split('+')[0])"
+    probe = (
+        "import trl, transformers, torch, grpo_gym, pathlib; print(trl.__version__, "
+        "transformers.__version__, torch.__version__.split('+')[0], "
+        "pathlib.Path(grpo_gym.__file__).resolve().parents[2])"
+    )
     if py.exists():
         got = subprocess.run([str(py), "-c", probe], capture_output=True, text=True).stdout.split()
-        if got == [TRL_VERSION, want_tf, TORCH_PIN.split("==")[1]]:
+        # grpo-gym must be THIS checkout (an editable install from an old one imports old code)
+        if got == [TRL_VERSION, want_tf, TORCH_PIN.split("==")[1], str(REPO.resolve())]:
             return py
     print(f"setting up the TRL venv at {venv} (a few minutes, once) ...", flush=True)
     if not py.exists():

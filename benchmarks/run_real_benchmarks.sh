@@ -4,7 +4,8 @@
 # Writes benchmarks/results/NAME.{json,md,samples.jsonl} and NAME.time.json (wall time, engine,
 # load average, machine). ENGINE=hf (default): one thread at low priority so that others keep a
 # core (shared 2-core machine). ENGINE=vllm: the vLLM engine from .venv-vllm (make vllm-setup),
-# bf16, all cores. Extra arguments go to `grpo-gym eval` (e.g. --env-kwargs n_shot=8).
+# dtype auto (fp32 on CPUs without native bf16), all cores. Extra arguments go to
+# `grpo-gym eval` (e.g. --env-kwargs n_shot=8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 env_id=$1 problems=$2 max_new=$3 name=$4

@@ -28,6 +28,7 @@ from tests.test_trainer import tiny_cfg
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "dist_worker.py"
 FSDP = {"strategy": "fsdp"}
+LORA = dict(lora_r=4, lora_alpha=16.0, lora_target_modules=("q_proj", "v_proj", "up_proj"))
 
 
 def _job(model: Path, out: Path, **kw: Any) -> dict[str, Any]:
@@ -65,7 +66,10 @@ def _ok(proc: subprocess.CompletedProcess) -> None:
 
 
 def _weights(out: Path, step: int) -> dict[str, torch.Tensor]:
-    w = load_file(str(out / f"checkpoint-{step:06d}" / "model.safetensors"))
+    """The checkpoint's weights: the model's, or a LoRA run's adapters."""
+    ckpt = out / f"checkpoint-{step:06d}"
+    adapter = ckpt / "adapter_model.safetensors"
+    w = load_file(str(adapter if adapter.is_file() else ckpt / "model.safetensors"))
     return {k: v for k, v in w.items() if k != "lm_head.weight"}  # tied to the embeddings
 
 
@@ -86,6 +90,8 @@ CASES: dict[str, dict[str, Any]] = {
     "dr_grpo": dict(loss_type="dr_grpo", micro_batch_size=2),
     "dynamic": dict(dynamic_sampling=True, max_sampling_rounds=3, mu=2),
     "fsdp": dict(loss_type="grpo", micro_batch_size=2, distributed=FSDP),
+    # LoRA sharded with its blocks; the reference is the policy with its adapters off
+    "lora_fsdp": dict(lora=LORA, lr=5e-2, beta=0.1, micro_batch_size=2, distributed=FSDP),
 }
 
 
@@ -132,6 +138,16 @@ def test_the_runs_moved_and_dynamic_sampling_dropped_flat_groups(
     start.pop("lm_head.weight", None)
     assert _max_diff(_weights(runs / "grpo-2", 2), start) > 1e-4  # equal because both learned
     assert any(r["zero_std_groups"] > 0 for r in _metrics(runs / "dynamic-2"))
+
+
+def test_lora_under_fsdp_saves_the_trained_adapters(runs: Path) -> None:
+    """The LoRA run's checkpoint is an adapter (gathered from the shards), and it moved."""
+    ckpt = runs / "lora_fsdp-2" / "checkpoint-000002"
+    assert (ckpt / "adapter_config.json").is_file() and not (ckpt / "model.safetensors").exists()
+    adapters = _weights(runs / "lora_fsdp-2", 2)
+    assert adapters and all("lora_" in k for k in adapters)
+    assert max(v.abs().max().item() for k, v in adapters.items() if "lora_B" in k) > 1e-4
+    assert all(r["kl"] > 0 for r in _metrics(runs / "lora_fsdp-2")[1:])  # adapters-off reference
 
 
 def test_fsdp_checkpoint_holds_full_weights_and_optimizer_shards(runs: Path) -> None:

@@ -78,11 +78,19 @@ _DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torc
 def policy_weights(
     model: nn.Module, dtype: torch.dtype | None = None
 ) -> Iterable[tuple[str, Tensor]]:
-    """The policy's weights under the plain transformers names (LoRA adapters merged in), as ``dtype``."""
+    """The policy's weights under the plain transformers names (LoRA adapters merged in), as ``dtype``.
+
+    Under FSDP the weights are shards (``DTensor``): each is gathered whole, a collective that
+    every rank runs at the same point (each rank syncs its own engine after the same update).
+    """
     from ..lora import is_lora, merged_state_dict
 
     state = merged_state_dict(model) if is_lora(model) else model.state_dict()
-    return [(name, t.detach().to(dtype) if dtype else t.detach()) for name, t in state.items()]
+    out = []
+    for name, t in state.items():
+        full = t.full_tensor() if hasattr(t, "full_tensor") else t  # [whole shape]
+        out.append((name, full.detach().to(dtype) if dtype else full.detach()))
+    return out
 
 
 # vLLM's in-process engine core keeps its parallel groups (and torch.distributed's default
