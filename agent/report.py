@@ -323,6 +323,9 @@ def markdown(
             f"temperature {p.temperature}, top_p {p.top_p}, top_k {p.top_k}, max_new_tokens {p.max_new_tokens}"
         )
     )
+    count = (  # problems < 0: --problems all
+        "every test-split problem" if p.problems < 0 else f"{p.problems} test-split problems"
+    )
     lines = [
         f"# grpo-gym evaluation: {m.name}",
         "",
@@ -332,7 +335,7 @@ def markdown(
         f"- grpo-gym {p.package_version}; policy {p.policy} on {p.device}",
         f"- envs: {', '.join(f'{e} (v{v})' for e, v in p.env_versions.items())}"
         + "".join(f"; {e} with {kw}" for e, kw in p.env_kwargs.items() if kw),
-        f"- {p.problems} test-split problems per env x {p.samples_per_problem} samples; {sampling}; seed {p.seed}",
+        f"- {count} per env x {p.samples_per_problem} samples; {sampling}; seed {p.seed}",
         f"- {p.date}, wall time {p.wall_s:.1f} s",
         *(f"- note: {n}" for n in [*p.notes, *_small_split_notes(report), *(notes or [])]),
         "",

@@ -53,6 +53,9 @@ def test_problems_all_scores_each_test_problem_once_and_needs_a_finite_env() -> 
     )
     r = report.results[0]
     assert r.problems == r.distinct_prompts > 0
+    from grpo_gym.agent.report import markdown
+
+    assert "- every test-split problem per env x 1 samples" in markdown(report)
     with pytest.raises(ValueError, match="problems=all needs a benchmark env"):
         evaluate(_zero, [ENV], problems=ALL_PROBLEMS, n=1, progress=False)
     assert (
