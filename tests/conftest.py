@@ -20,6 +20,14 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
+@pytest.fixture(scope="session")
+def tiny_vllm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model as saved, wide enough for vLLM (tests that change a loaded copy in memory
+    leave this folder as is)."""
+    # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)
+
+
 @pytest.fixture()
 def tiny_policy(tiny_model_dir: Path):
     """(model, tokenizer) loaded through load_policy on CPU."""

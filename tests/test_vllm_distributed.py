@@ -26,14 +26,6 @@ except ImportError:
     pass
 
 
-@pytest.fixture(scope="module")
-def tiny_vllm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from grpo_gym.testing import build_tiny_model
-
-    # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)
-
-
 @pytest.mark.vllm
 @pytest.mark.skipif(not HAS_VLLM, reason="vLLM is not installed: `make test-vllm` runs this")
 @pytest.mark.parametrize(

@@ -37,15 +37,6 @@ SAMPLING = SamplingConfig(max_new_tokens=24, temperature=1.0)
 
 
 @pytest.fixture(scope="module")
-def tiny_vllm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model as saved (tests that change the shared model in memory leave this as is)."""
-    from grpo_gym.testing import build_tiny_model
-
-    # head_dim 64: vLLM's CPU attention has no kernel for the default tiny model's 16
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-vllm"), hidden_size=256)
-
-
-@pytest.fixture(scope="module")
 def engine_and_policy(tiny_vllm_dir: Path):
     model, tokenizer = load_policy(tiny_vllm_dir, device="cpu")
     engine = VLLMEngine(
