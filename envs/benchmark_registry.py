@@ -19,6 +19,7 @@ BENCHMARK_ENVS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("grpo_gym/Dataset-v0", "grpo_gym.envs.dataset:DatasetEnv", {}, "dataset"),
     ("grpo_gym/IFEval-v0", "grpo_gym.envs.ifeval:IFEval", {}, "instruction following"),
     ("grpo_gym/IFEvalLike-v0", "grpo_gym.envs.ifeval:IFEvalLike", {}, "instruction following"),
+    ("grpo_gym/IFBench-v0", "grpo_gym.envs.ifbench:IFBench", {}, "instruction following"),
 )
 
 

@@ -56,13 +56,21 @@ class IFEvalConfig:
 SHORT_ANSWER_OK = "detectable_format:constrained_response"
 
 
-def score_instructions(reply: str, task: Task, mode: str, min_words: int = 0) -> RewardResult:
+def score_instructions(
+    reply: str,
+    task: Task,
+    mode: str,
+    min_words: int = 0,
+    instructions: Mapping[str, Any] | None = None,
+) -> RewardResult:
     """Check ``reply`` against the task's instructions; every verdict goes into components.
 
     The reward is 0 for a reply of fewer than ``min_words`` words (unless the task asks for a
-    fixed short answer); the verdicts in ``components`` are the official ones regardless."""
+    fixed short answer); the verdicts in ``components`` are the official ones regardless.
+    ``instructions``: the checker classes (default IFEval's; IFBench passes its own)."""
     meta = task.metadata
-    verdicts = check_reply(reply, meta["instruction_id_list"], meta["kwargs"], task.prompt)
+    ids, kwargs = meta["instruction_id_list"], meta["kwargs"]
+    verdicts = check_reply(reply, ids, kwargs, task.prompt, instructions=instructions)
     n = len(verdicts)
     strict = sum(v.strict for v in verdicts)
     loose = sum(v.loose for v in verdicts)
@@ -131,8 +139,13 @@ class _InstructionEnv:
     config_class: ClassVar[type | None] = IFEvalConfig
     config: Any  # the TextEnv's settings (an IFEvalConfig)
 
+    def instructions(self) -> Mapping[str, Any] | None:
+        """The checker classes by id (None: IFEval's)."""
+        return None
+
     def score(self, reply: str, task: Task) -> RewardResult:
-        return score_instructions(reply, task, self.config.reward, self.config.min_words)
+        cfg = self.config
+        return score_instructions(reply, task, cfg.reward, cfg.min_words, self.instructions())
 
     def reference(self, task: Task) -> str:
         meta = task.metadata

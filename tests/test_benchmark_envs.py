@@ -33,6 +33,7 @@ def test_licences_ship_in_the_package() -> None:
     assert set(text) == {"LICENSE.gsm8k", "LICENSE.prm800k-math500"}
     assert all("MIT License" in t for t in text.values())
     assert "Apache License, Version 2.0" in (data_dir() / "NOTICE.ifeval").read_text()
+    assert "Apache License, Version 2.0" in (data_dir() / "NOTICE.ifbench").read_text()
 
 
 # ---- GSM8K --------------------------------------------------------------------------------------

@@ -122,6 +122,29 @@ def test_check_fails_with_nonzero_exit(capsys: pytest.CaptureFixture[str]) -> No
     assert "FAIL  test_cli/Broken-v0" in out and "reference_max" in out and "1 failure(s)" in out
 
 
+class NoKnownReference(BrokenReference):
+    description = "An env that knows no reply following its tasks (like most of IFBench)"
+
+    def generate_task(self, rng):
+        task = super().generate_task(rng)
+        return ge.Task(prompt=task.prompt, answer="x", metadata={"reference_follows": False})
+
+
+def test_reference_check_skips_unknown_references_but_not_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "envs", "check", "grpo_gym/IFBench-v0", "--n", "2")
+    assert code == 0, out
+    line = next(x for x in out.splitlines() if "reference_max" in x)
+    assert "have no reference that follows them" in line and " 0 references" not in line
+    ge.register("test_cli/NoReference-v0", NoKnownReference)
+    try:
+        code, out, _ = run(capsys, "envs", "check", "test_cli/NoReference-v0", "--n", "2")
+    finally:
+        gym.registry.pop("test_cli/NoReference-v0")
+    assert code == 1 and "none of 80 tasks has a reference reply that follows it" in out, out
+
+
 def test_console_script_and_module_entry() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "grpo_gym", "envs", "list"],
