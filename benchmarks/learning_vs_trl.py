@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -338,12 +339,21 @@ def score(model_dir: str, spec: dict) -> dict:
     """Greedy pass@1 on the env's held-out test problems, by grpo-gym's evaluator."""
     from learning_run import held_out  # benchmarks/, beside this script
 
-    cfg = ours_config(dict(spec, seed=0, ours_override={}), tempfile.mkdtemp(prefix="lvt-eval-"))
-    t0 = time.perf_counter()
-    r = held_out(model_dir, cfg, spec["problems"])
+    with tempfile.TemporaryDirectory(prefix="lvt-eval-") as scratch:
+        cfg = ours_config(dict(spec, seed=0, ours_override={}), scratch)
+        t0 = time.perf_counter()
+        r = held_out(model_dir, cfg, spec["problems"])
     r.pop("summary", None)
     r["eval_s"] = round(time.perf_counter() - t0, 1)
     return r
+
+
+def _remove_run(model_dir: str) -> None:
+    """Delete a worker's run folder (checkpoints, ~0.5 GB a run) once its policy is scored."""
+    path = Path(model_dir)
+    root = next((p for p in (path, *path.parents) if p.name.startswith("lvt-")), None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def numerics(model_path: str, spec: dict) -> dict:
@@ -515,7 +525,9 @@ def main(argv: list[str] | None = None) -> None:
         for seed in (int(s) for s in args.seeds.split(",")):
             for side in sides:
                 res = run_worker(pys[side], side, dict(spec, seed=seed), args.timeout)
-                res["after"] = score(res.pop("model_dir"), spec)
+                model_dir = res.pop("model_dir")
+                res["after"] = score(model_dir, spec)
+                _remove_run(model_dir)
                 res.update(side=side, seed=seed)
                 entry["runs"].append(res)
                 entry["summary"] = summarise(entry)
