@@ -18,8 +18,8 @@ from grpo_gym.rewards import Task
 
 from .benchmark_data import shipped_rows
 from .ifbench_checks import NEEDS_TAGGER, registry, tagger_available
-from .ifeval import _InstructionEnv
-from .rows import Problem, RowsEnv
+from .instruction_env import ShippedInstructionBenchmark
+from .rows import Problem
 
 PROMPTS = "ifbench_test.jsonl"
 SAMPLE_REPLIES = "ifbench_sample_output.jsonl"
@@ -31,7 +31,7 @@ def sample_replies() -> Mapping[str, str]:
     return {row["prompt"]: row["response"] for row in shipped_rows(SAMPLE_REPLIES)}
 
 
-class IFBench(_InstructionEnv, RowsEnv):
+class IFBench(ShippedInstructionBenchmark):
     """IFBench: 294 prompts with new verifiable instructions (arXiv:2507.02833).
 
     ## Description
@@ -65,30 +65,16 @@ class IFBench(_InstructionEnv, RowsEnv):
     """
 
     description = "IFBench's 294 prompts, 58 new instruction types, official checkers (eval only)"
-    splits = ("test",)
-    split_mode = "test"
     name = "IFBench"
+    prompts_file = PROMPTS
     missing_split_hint = "IFBench is evaluation only; train on grpo_gym/IFEvalLike-v0"
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+        self._tagger = tagger_available()  # before the base class builds the problem pool
         super().__init__(render_mode, **settings)
-        registry()  # fail at make time, with the install hint, if the extra is missing
-        self._tagger = tagger_available()
-        self._build()
 
     def instructions(self) -> Mapping[str, Any]:
         return registry()
-
-    def split_rows(self) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
-        return {"test": [(f"{PROMPTS}:{i + 1}", r) for i, r in enumerate(shipped_rows(PROMPTS))]}
-
-    def make_problem(self, where: str, row: Mapping[str, Any]) -> Problem:
-        meta = {
-            "key": row["key"],
-            "instruction_id_list": list(row["instruction_id_list"]),
-            "kwargs": [dict(kw) for kw in row["kwargs"]],
-        }
-        return Problem(row["prompt"], "", "", row["prompt"], meta)
 
     def keep(self, problem: Problem) -> bool:
         ids = problem.metadata["instruction_id_list"]

@@ -4,10 +4,6 @@ hand-written replies, the env (288/294 prompts, eval only, references), determin
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 
 import gymnasium as gym
 import pytest
@@ -16,8 +12,9 @@ import grpo_gym.envs  # noqa: F401
 from grpo_gym.envs import ifbench as ifbench_env
 from grpo_gym.envs.benchmark_data import shipped_rows
 from grpo_gym.envs.ifbench_checks import NEEDS_TAGGER, registry, tagger_available
-from grpo_gym.envs.ifeval import aggregate_ifeval
 from grpo_gym.envs.ifeval_checks import NLTK_FILES, check_reply, ensure_nltk
+from grpo_gym.envs.instruction_env import aggregate_ifeval
+from tests.test_ifeval import verdicts_in_two_processes
 
 ROWS = shipped_rows("ifbench_test.jsonl")
 #: instruction id -> (kwargs as IFBench writes them, a reply that follows, one that violates)
@@ -106,13 +103,4 @@ print(json.dumps([[v.strict for v in check_reply(replies[r["prompt"]], r["instru
 
 
 def test_verdicts_are_the_same_in_every_process() -> None:
-    outs = []
-    for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        proc = subprocess.run(
-            [sys.executable, "-c", _VERDICTS], capture_output=True, text=True, env=env, timeout=300
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert "nltk_data" not in proc.stderr  # no download was attempted
-        outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    assert outs[0] == outs[1] and len(outs[0]) == 72
+    assert len(verdicts_in_two_processes(_VERDICTS)) == 72

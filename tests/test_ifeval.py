@@ -13,8 +13,9 @@ import pytest
 
 import grpo_gym.envs  # noqa: F401
 from grpo_gym.envs.benchmark_data import shipped_rows
-from grpo_gym.envs.ifeval import UNFOLLOWABLE, aggregate_ifeval
+from grpo_gym.envs.ifeval import UNFOLLOWABLE
 from grpo_gym.envs.ifeval_checks import check_reply, registry
+from grpo_gym.envs.instruction_env import aggregate_ifeval
 
 LONG = " ".join(["The quiet river runs past the old mill every morning."] * 40)
 #: instruction id -> (kwargs, a reply that follows it, a reply that violates it)
@@ -79,16 +80,24 @@ print(json.dumps([[v.strict for v in c.check_reply(reply, r["instruction_id_list
 """
 
 
-def test_verdicts_are_the_same_in_every_process() -> None:
+def verdicts_in_two_processes(script: str) -> list[list]:
+    """The JSON last printed by ``script``, run in two processes with different hash seeds
+    (each must print the same); no nltk download may be attempted."""
     outs = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         proc = subprocess.run(
-            [sys.executable, "-c", _VERDICTS], capture_output=True, text=True, env=env, timeout=300
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "nltk_data" not in proc.stderr  # no download was attempted
         outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    assert outs[0] == outs[1] and len(outs[0]) > 20
+    assert outs[0] == outs[1]
+    return outs[0]
+
+
+def test_verdicts_are_the_same_in_every_process() -> None:
+    assert len(verdicts_in_two_processes(_VERDICTS)) > 20
 
 
 def test_ifeval_env_scores_verdicts_and_the_official_metrics() -> None:
