@@ -97,6 +97,7 @@ def _env_rows(records, rows: int):
 def _check_env(record, split: str, scores: list[float], wrong: list[float], ds, reward) -> dict:
     import gymnasium as gym
 
+    from grpo_gym.envs.checks import no_known_reference
     from grpo_gym.envs.trl import TaskSpec
 
     env = gym.make(record.id)
@@ -106,7 +107,7 @@ def _check_env(record, split: str, scores: list[float], wrong: list[float], ds, 
         spec = TaskSpec.from_json(row["task"])
         _, info = env.reset(seed=spec.seed, options={"split": spec.split})
         step.append(float(env.step(reward.reference(row["task"]))[1]))
-        unfollowable += info["task"].metadata.get("followable") is False
+        unfollowable += no_known_reference(info["task"])
     followable = [s for s, row in zip(scores, ds, strict=True) if _followable(row, reward)]
     ok = (
         all(abs(s - top) < 1e-6 for s in followable)
@@ -127,7 +128,9 @@ def _check_env(record, split: str, scores: list[float], wrong: list[float], ds, 
 
 
 def _followable(row, reward) -> bool:
-    return reward.task(row["task"])[1].metadata.get("followable") is not False
+    from grpo_gym.envs.checks import no_known_reference
+
+    return not no_known_reference(reward.task(row["task"])[1])
 
 
 def worker(rows: int, out: Path) -> None:

@@ -65,7 +65,7 @@ def _check_determinism(env_id: str, n: int) -> str:
     return f"{len(set(prompts))} distinct prompts from {n} seeds"
 
 
-def _no_known_reference(task: Any) -> bool:
+def no_known_reference(task: Any) -> bool:
     """A benchmark task no reply can fully follow (IFEval: 5 of 541), or one for which no
     reply that follows it is known (IFBench: only the shipped sample reply is)."""
     meta = task.metadata
@@ -78,7 +78,7 @@ def _check_reference(env_id: str, n: int) -> str:
     while seed < n or (checked == 0 and seed < 20 * n):  # draw on while none could be checked
         for split in getattr(env, "splits", ("train", "test")):  # eval-only benchmarks: test
             _, info = env.reset(seed=seed, options={"split": split})
-            if _no_known_reference(info["task"]):
+            if no_known_reference(info["task"]):
                 skipped += 1
                 continue
             result = env.score(info["reference"], info["task"])

@@ -15,7 +15,7 @@ from gymnasium.utils.env_checker import check_env
 
 import grpo_gym.envs as ge
 from grpo_gym.envs.base import EnvUsageError, task_split
-from grpo_gym.envs.checks import BAD_REPLIES
+from grpo_gym.envs.checks import BAD_REPLIES, no_known_reference
 
 # The shipped envs (not reasoning-gym's: test_reasoning_gym; not the test-only envs other test
 # modules register, whichever modules were collected first).
@@ -82,8 +82,7 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
         for split in _splits(env):
             prompt, info = env.reset(seed=seed, options={"split": split})
             assert isinstance(prompt, str) and prompt and info["split"] == split
-            meta = info["task"].metadata
-            if meta.get("followable") is False or meta.get("reference_follows") is False:
+            if no_known_reference(info["task"]):
                 continue  # no reply that follows it is known (test_ifeval.py, test_ifbench.py)
             _, reward, terminated, truncated, step_info = env.step(info["reference"])
             assert reward == pytest.approx(top), (prompt, info["reference"], step_info["reason"])
