@@ -37,6 +37,8 @@ def test_injection_scores_zero_and_runs_nothing(payload: str, wrap: str, tmp_pat
     # inside \boxed{} or <answer> the payload is the answer: it must score 0 even against "0";
     # as bare text the last number ("lambda: 0" -> 0) may be extracted, so use other golds
     golds = ("0", "2", "x") if wrap.startswith(("\\boxed", "<answer>")) else ("2", "x")
+    if "{marker}" in payload and not wrap.startswith(("\\boxed", "<answer>")):
+        golds = ("-7919", "x")  # bare text: the last number may be a digit of tmp_path's name
     for gold in golds:
         res = math_reward(text, Task(answer=gold), timeout=LIMIT)
         assert res.score == 0.0
