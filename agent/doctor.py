@@ -122,10 +122,19 @@ def _chat_template(tokenizer: Any) -> Check:
 
 def _env(env_id: str, kwargs: dict[str, Any]) -> Check:
     from grpo_gym.envs import make
+    from grpo_gym.envs.checks import no_known_reference
 
     try:
         env = make(env_id, **kwargs)
-        _, info = env.reset(seed=0)
+        for seed in range(50):  # the first task with a reply known to follow it (IFBench: 65/288)
+            _, info = env.reset(seed=seed)
+            task = info.get("task")
+            if task is None or not no_known_reference(task):
+                break
+        else:
+            return Check(
+                f"env {env_id}", True, "resets; no reply is known to follow its first 50 tasks"
+            )
         reference = info.get("reference")
         if reference is None:
             return Check(

@@ -153,3 +153,14 @@ def test_training_warns_before_a_step_that_may_not_fit(
     train(dataclasses.replace(cfg, output_dir=str(tmp_path / "run2")), echo=lines.append)
     (warning,) = [line for line in lines if "may not fit" in line]
     assert "GiB per step" in warning and "micro_batch_size" in warning
+
+
+def test_doctor_checks_a_benchmark_env_on_a_task_with_a_known_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # IFBench's first task (seed 0) has no reply known to follow it: doctor must look further
+    argv = ["doctor", "--skip-model", "--env", "grpo_gym/IFBench-v0"]
+    code = main([*argv, "--output-dir", str(tmp_path / "run")])
+    out = capsys.readouterr().out
+    assert "ok    env grpo_gym/IFBench-v0" in out and "reference scores 1" in out, out
+    assert code == 0, out
