@@ -71,6 +71,7 @@ class IFBench(ShippedInstructionBenchmark):
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
         self._tagger = tagger_available()  # before the base class builds the problem pool
+        self._follows: dict[tuple[str, int], bool] = {}  # (prompt, min_words) -> sample follows
         super().__init__(render_mode, **settings)
 
     def instructions(self) -> Mapping[str, Any]:
@@ -83,8 +84,10 @@ class IFBench(ShippedInstructionBenchmark):
     def _to_task(self, problem: Problem) -> Task:
         reply = sample_replies().get(problem.prompt, "")
         task = Task(prompt=problem.prompt, answer=None, metadata=dict(problem.metadata))
-        follows = bool(reply) and self.score(reply, task).score >= self.max_reward
-        meta = {**task.metadata, "reference": reply, "reference_follows": follows}
+        key = (problem.prompt, self.config.min_words)  # checked once per prompt, not per reset
+        if key not in self._follows:
+            self._follows[key] = bool(reply) and self.score(reply, task).score >= self.max_reward
+        meta = {**task.metadata, "reference": reply, "reference_follows": self._follows[key]}
         return Task(prompt=problem.prompt, answer=None, metadata=meta)
 
     def reference(self, task: Task) -> str:
