@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/learning_run.py --preset gsm8k        # GSM8K (vLLM evaluations)
     .venv/bin/python benchmarks/learning_run.py --preset ifeval       # IFEvalLike -> IFEval
 
-Trains ``smollm2-135m`` with grpo-gym's trainer (HF engine, this interpreter) on the preset's
+Trains ``smollm2-135m`` (``--model``) with grpo-gym's trainer (HF engine, this interpreter) on the preset's
 TRAIN env, and scores the base model and the final policy with ``grpo-gym eval`` (greedy) on the
 preset's EVAL env's test problems: the same problems before and after. Writes
 ``benchmarks/results/learning-<env>-<model>.json`` (settings, machine, wall times, before/after
@@ -85,6 +85,55 @@ PRESETS: dict[str, dict] = {
 COMMON = dict(prompts_per_step=4, group_size=8, temperature=0.7, lr=2e-5, beta=0.02)
 
 
+def summarise(report: dict, name: str, wall_s: float) -> dict:
+    """What the learning JSON keeps of a ``grpo-gym eval`` report (env 0)."""
+    r = report["results"][0]
+    return {
+        "pass_at_1": r["pass_at_k"]["1"],
+        "stderr": r["pass_at_k_stderr"]["1"],
+        "mean_reward": r["reward_mean"],
+        "metrics": r.get("metrics", {}),
+        "metrics_stderr": r.get("metrics_stderr", {}),
+        "problems": r["problems"],
+        "reply_tokens": r["reply_tokens"],
+        "truncated": r["truncated"],
+        "policy": report["provenance"]["policy"],
+        "wall_s": round(wall_s, 1),
+        "report": name,
+    }
+
+
+def reuse_report(path: Path, model: str, args: argparse.Namespace) -> dict:
+    """An earlier ``grpo-gym eval`` report of the base model, if it was run as this run would.
+
+    The evaluation is greedy and deterministic, so a report with the same model (by sha256), env,
+    problems, seed, token limit and engine is the measurement this run would make again.
+    """
+    from grpo_gym.agent.eval_config import parse_problems
+    from grpo_gym.agent.report import describe_model
+
+    report = json.loads(path.read_text())
+    prov = report["provenance"]
+    engine = {"hf": "HFSampler", "vllm": "VLLMEngine"}[args.eval_engine]
+    want = {
+        "model sha256": (prov["model"].get("sha256"), describe_model(model).sha256),
+        "env": (report["results"][0]["env_id"], args.eval_env),
+        "problems": (prov["problems"], parse_problems(args.problems)),
+        "seed": (prov["seed"], args.eval_seed),
+        "max_new_tokens": (prov["max_new_tokens"], args.eval_max_new_tokens),
+        "temperature": (prov["temperature"], 0.0),
+        "engine": (prov["policy"], engine),
+        "env_kwargs": (prov.get("env_kwargs") or {}, {}),
+    }
+    for what, (got, need) in want.items():
+        if got != need or need is None:
+            raise SystemExit(
+                f"--before-report {path}: its {what} is {got!r}, this run's is {need!r}; "
+                "drop --before-report to evaluate the base model afresh"
+            )
+    return {**summarise(report, path.name, prov["wall_s"]), "reused": True}
+
+
 def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
     """``grpo-gym eval`` of ``model`` on the eval env, greedy; the report's summary for the JSON."""
     python = args.eval_python or (
@@ -100,21 +149,7 @@ def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
         cmd += ["--vllm-kv-cache-gib", str(args.vllm_kv_cache_gib)]
     t0 = time.time()
     subprocess.run(cmd, check=True, cwd=REPO)
-    report = json.loads(out.read_text())
-    r = report["results"][0]
-    return {
-        "pass_at_1": r["pass_at_k"]["1"],
-        "stderr": r["pass_at_k_stderr"]["1"],
-        "mean_reward": r["reward_mean"],
-        "metrics": r.get("metrics", {}),
-        "metrics_stderr": r.get("metrics_stderr", {}),
-        "problems": r["problems"],
-        "reply_tokens": r["reply_tokens"],
-        "truncated": r["truncated"],
-        "policy": report["provenance"]["policy"],
-        "wall_s": round(time.time() - t0, 1),
-        "report": out.name,
-    }
+    return summarise(json.loads(out.read_text()), out.name, time.time() - t0)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -122,6 +157,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--preset", choices=sorted(PRESETS), default="arithmetic")
+    ap.add_argument("--model", default="smollm2-135m", help="model name or folder (load_policy)")
     ap.add_argument("--env", help="train env id")
     ap.add_argument("--env-kwargs", help="train env kwargs, JSON")
     ap.add_argument("--eval-env", help="env scored before and after (default: the train env)")
@@ -134,6 +170,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--eval-python", help="interpreter for `grpo-gym eval`")
     ap.add_argument("--eval-batch-size", type=int, default=100)
     ap.add_argument("--vllm-kv-cache-gib", type=float, default=8.0)
+    ap.add_argument(
+        "--before-report",
+        type=Path,
+        help="an earlier `grpo-gym eval --json-out` report of the base model with this run's "
+        "eval settings (checked), used instead of evaluating the base model again",
+    )
     ap.add_argument("--lr", type=float)
     ap.add_argument("--threads", type=int, default=0, help="training torch threads (0 = all)")
     ap.add_argument("--device", default="auto")
@@ -154,7 +196,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     cfg = GRPOConfig(
-        model="smollm2-135m",
+        model=args.model,
         env=(args.env,),
         env_kwargs=json.dumps(args.env_kwargs),
         steps=args.steps,
@@ -172,12 +214,15 @@ def main(argv: list[str] | None = None) -> None:
         keep_checkpoints=1,
         progress=False,
     )
-    name = f"learning-{args.env.split('/')[-1].lower()}-{cfg.model}"
+    name = f"learning-{args.env.split('/')[-1].lower()}-{Path(cfg.model).name}"
     results = args.results_dir
     results.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(cfg.output_dir, ignore_errors=True)
     t0 = time.time()
-    before = evaluate_cli(cfg.model, results / f"{name}.before.json", args)
+    if args.before_report:
+        before = reuse_report(args.before_report, cfg.model, args)
+    else:
+        before = evaluate_cli(cfg.model, results / f"{name}.before.json", args)
     print(f"before: pass@1 {before['pass_at_1']:.3f} ± {before['stderr']:.3f}", flush=True)
     t_train = time.time()
     res = train(

@@ -336,16 +336,35 @@ def run_worker(py: Path, impl: str, spec: dict, timeout: int) -> dict:
 
 
 def score(model_dir: str, spec: dict) -> dict:
-    """Greedy pass@1 on the env's held-out test problems, by grpo-gym's evaluator."""
-    from learning_run import held_out  # benchmarks/, beside this script
+    """Greedy pass@1 on the env's held-out test problems (seed 2024), by grpo-gym's evaluator."""
+    from grpo_gym.agent.engines import HFSampler
+    from grpo_gym.agent.env_pool import EnvPool
+    from grpo_gym.agent.evaluate import evaluate
+    from grpo_gym.agent.model import load_policy
+    from grpo_gym.agent.sampling import SamplingConfig
 
     with tempfile.TemporaryDirectory(prefix="lvt-eval-") as scratch:
         cfg = ours_config(dict(spec, seed=0, ours_override={}), scratch)
         t0 = time.perf_counter()
-        r = held_out(model_dir, cfg, spec["problems"])
-    r.pop("summary", None)
-    r["eval_s"] = round(time.perf_counter() - t0, 1)
-    return r
+        model, tok = load_policy(model_dir, device=cfg.device if cfg.device != "auto" else None)
+        sampling = SamplingConfig(max_new_tokens=cfg.sampling.max_new_tokens, temperature=0.0)
+        rep = evaluate(
+            HFSampler(model, tok, sampling),
+            list(cfg.env),
+            problems=spec["problems"],
+            n=1,
+            seed=2024,
+            envs=EnvPool(cfg.parsed_env_kwargs()),
+        )
+    r = rep.results[0]
+    return {
+        "pass_at_1": r.pass_at_k[1],
+        "stderr": r.pass_at_k_stderr.get(1),
+        "mean_reward": r.reward_mean,
+        "problems": r.problems,
+        "distinct_prompts": r.distinct_prompts,
+        "eval_s": round(time.perf_counter() - t0, 1),
+    }
 
 
 def _remove_run(model_dir: str) -> None:

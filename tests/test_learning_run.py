@@ -1,0 +1,71 @@
+"""benchmarks/learning_run.py: presets, and a run end to end (train env -> a different eval env)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def test_presets_fill_unset_options_and_options_win() -> None:
+    from learning_run import parse_args
+
+    gsm = parse_args(["--preset", "gsm8k"])
+    assert (gsm.env, gsm.eval_env, gsm.problems, gsm.eval_engine) == (
+        "grpo_gym/GSM8K-v0",
+        "grpo_gym/GSM8K-v0",
+        "300",
+        "vllm",
+    )
+    ife = parse_args(["--preset", "ifeval", "--steps", "3", "--eval-engine", "hf"])
+    assert (ife.env, ife.eval_env, ife.steps, ife.eval_engine) == (
+        "grpo_gym/IFEvalLike-v0",
+        "grpo_gym/IFEval-v0",
+        3,
+        "hf",
+    )
+    arith = parse_args(["--env-kwargs", '{"digits": 3}'])
+    assert arith.env_kwargs == {"digits": 3} and arith.lr == 2e-5
+
+
+def test_instruction_run_scores_the_eval_env_before_and_after(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    cmd = [sys.executable, str(REPO / "benchmarks" / "learning_run.py"), "--preset", "ifeval"]
+    cmd += ["--model", str(tiny_model_dir), "--eval-engine", "hf", "--steps", "2"]
+    cmd += ["--problems", "3", "--max-new-tokens", "6", "--eval-max-new-tokens", "6"]
+    cmd += ["--results-dir", str(tmp_path / "res"), "--output-dir", str(tmp_path / "run")]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600, cwd=REPO)
+    name = f"learning-ifevallike-v0-{tiny_model_dir.name}"
+    res = json.loads((tmp_path / "res" / f"{name}.json").read_text())
+    assert res["config"]["env"] == ["grpo_gym/IFEvalLike-v0"] and len(res["curve"]) == 2
+    assert res["eval"]["env"] == "grpo_gym/IFEval-v0"
+    for when in ("before", "after"):
+        assert res[when]["problems"] == 3
+        assert "prompt_level_strict_acc" in res[when]["metrics"]  # IFEval's own accuracies
+        report = json.loads((tmp_path / "res" / res[when]["report"]).read_text())
+        assert report["results"][0]["env_id"] == "grpo_gym/IFEval-v0"
+    after_model = json.loads((tmp_path / "res" / f"{name}.after.json").read_text())
+    assert after_model["provenance"]["model"]["checkpoint_step"] == 2  # the trained policy
+    # The base model's report is reused only by a run that would evaluate exactly so again.
+    from learning_run import parse_args, reuse_report
+
+    before = tmp_path / "res" / f"{name}.before.json"
+    same = ["--preset", "ifeval", "--eval-engine", "hf", "--problems", "3"]
+    same += ["--eval-max-new-tokens", "6"]
+    reused = reuse_report(before, str(tiny_model_dir), parse_args(same))
+    assert reused["reused"] and reused["metrics"] == res["before"]["metrics"]
+    other = parse_args([*same[:-1], "7"])
+    with pytest.raises(SystemExit, match="max_new_tokens is 6, this run's is 7"):
+        reuse_report(before, str(tiny_model_dir), other)
+    report = json.loads(before.read_text())
+    report["provenance"]["model"]["sha256"] = "0" * 64  # another model's evaluation
+    (tmp_path / "other.json").write_text(json.dumps(report))
+    with pytest.raises(SystemExit, match="model sha256"):
+        reuse_report(tmp_path / "other.json", str(tiny_model_dir), parse_args(same))
