@@ -12,7 +12,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def test_trl_rows_are_the_prompts_our_trainer_draws_in_order() -> None:
-    from learning_vs_trl import _train_rows
+    from learning_sides import _train_rows
 
     from grpo_gym.agent.env_pool import EnvPool
     from grpo_gym.agent.rollout import prompt_stream
