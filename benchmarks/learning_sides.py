@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grpo_step_bench import TRL_AS_OURS  # benchmarks/, beside this script
+from step_sides import TRL_AS_OURS  # benchmarks/, beside this script
 
 # (setting, grpo-gym name = value, TRL name = value, note): what each side is given.
 SETTINGS_MAP = [
