@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from step_sides import TRL_AS_OURS  # benchmarks/, beside this script
+from step_sides import TRL_AS_OURS, worker_args  # benchmarks/, beside this script
 
 # (setting, grpo-gym name = value, TRL name = value, note): what each side is given.
 SETTINGS_MAP = [
@@ -254,13 +254,5 @@ def worker_main(args: argparse.Namespace) -> None:
     Path(args.result).write_text(json.dumps(res))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--worker", choices=("ours", "trl"), required=True)
-    ap.add_argument("--spec", required=True, help="the run's settings, JSON")
-    ap.add_argument("--result", required=True, help="where the result JSON goes")
-    worker_main(ap.parse_args())
-
-
 if __name__ == "__main__":
-    main()
+    worker_main(worker_args(__doc__))

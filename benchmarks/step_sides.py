@@ -366,13 +366,14 @@ def worker_main(args: argparse.Namespace) -> None:
     Path(args.result).write_text(json.dumps(res))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def worker_args(description: str | None) -> argparse.Namespace:
+    """The worker's command line (``--worker``, ``--spec``, ``--result``), shared by the benchmarks."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--worker", choices=("ours", "trl"), required=True)
     ap.add_argument("--spec", required=True, help="the run's settings, JSON")
     ap.add_argument("--result", required=True, help="where the result JSON goes")
-    worker_main(ap.parse_args())
+    return ap.parse_args()
 
 
 if __name__ == "__main__":
-    main()
+    worker_main(worker_args(__doc__))
