@@ -39,7 +39,9 @@ from pathlib import Path
 from machine import describe_machine  # benchmarks/machine.py, beside this script
 
 import grpo_gym
+from grpo_gym.agent.checkpoint import checkpoint_step, latest_good_checkpoint
 from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.errors import NothingToTrain
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
 
@@ -152,6 +154,31 @@ def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
     return summarise(json.loads(out.read_text()), out.name, time.time() - t0)
 
 
+def train_or_resume(cfg: GRPOConfig) -> Path:
+    """Train (or continue the run in ``cfg.output_dir``); the final checkpoint."""
+    try:
+        res = train(
+            cfg,
+            on_step=lambda s, m: print(
+                f"step {s}: reward {m['reward_mean']:.3f} pass {m['pass_rate']:.3f} "
+                f"kl {m['kl']:.4f} len {m['completion_len']:.1f} {m['time_step']:.0f} s",
+                flush=True,
+            ),
+        )
+    except NothingToTrain:  # --resume of a run whose checkpoint is at --steps already
+        checkpoint, _ = latest_good_checkpoint(Path(cfg.output_dir))
+        assert checkpoint is not None  # NothingToTrain means a checkpoint was found
+        return checkpoint
+    return Path(res.checkpoint)
+
+
+def read_curve(metrics: Path, last_step: int) -> list[dict]:
+    """The per-step reward curve of the run's ``metrics.jsonl`` (every step, across resumes)."""
+    keys = ("step", "reward_mean", "pass_rate", "kl", "completion_len", "time_step")
+    rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    return [{k: r[k] for k in keys} for r in rows if "step" in r and r["step"] <= last_step]
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -181,6 +208,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0, help="training seed")
     ap.add_argument("--output-dir", help="run folder (default runs/learning-<preset>)")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --output-dir from its last checkpoint (after Ctrl-C, a kill or "
+        "a reboot); with --steps equal to that checkpoint's step, only score it",
+    )
     ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON/PNG go")
     args = ap.parse_args(argv)
     for key, value in {**PRESETS[args.preset], **COMMON}.items():
@@ -209,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         threads=args.threads,
         device=args.device,
         output_dir=args.output_dir,
+        resume=args.resume,
         eval_before_after=False,
         save_every=10,
         keep_checkpoints=1,
@@ -217,25 +251,18 @@ def main(argv: list[str] | None = None) -> None:
     name = f"learning-{args.env.split('/')[-1].lower()}-{Path(cfg.model).name}"
     results = args.results_dir
     results.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(cfg.output_dir, ignore_errors=True)
+    if not args.resume:
+        shutil.rmtree(cfg.output_dir, ignore_errors=True)
     t0 = time.time()
     if args.before_report:
         before = reuse_report(args.before_report, cfg.model, args)
     else:
         before = evaluate_cli(cfg.model, results / f"{name}.before.json", args)
     print(f"before: pass@1 {before['pass_at_1']:.3f} ± {before['stderr']:.3f}", flush=True)
-    t_train = time.time()
-    res = train(
-        cfg,
-        on_step=lambda s, m: print(
-            f"step {s}: reward {m['reward_mean']:.3f} pass {m['pass_rate']:.3f} "
-            f"kl {m['kl']:.4f} len {m['completion_len']:.1f} {m['time_step']:.0f} s",
-            flush=True,
-        ),
-    )
-    train_s = time.time() - t_train
-    after = evaluate_cli(str(res.checkpoint), results / f"{name}.after.json", args)
+    checkpoint = train_or_resume(cfg)
+    after = evaluate_cli(str(checkpoint), results / f"{name}.after.json", args)
     print(f"after:  pass@1 {after['pass_at_1']:.3f} ± {after['stderr']:.3f}", flush=True)
+    curve = read_curve(Path(cfg.output_dir) / "metrics.jsonl", checkpoint_step(checkpoint))
     out = {
         "what": "GRPO learning run: held-out greedy score before and after, same test problems",
         "command": "python benchmarks/learning_run.py " + " ".join(argv or sys.argv[1:]),
@@ -244,8 +271,9 @@ def main(argv: list[str] | None = None) -> None:
             "grpo_gym": grpo_gym.__version__,
             "load_average_end": os.getloadavg(),
         },
-        "wall_s": round(time.time() - t0, 1),
-        "train_s": round(train_s, 1),
+        "wall_s": round(time.time() - t0, 1),  # this process: evaluations + training
+        "train_s": round(sum(p["time_step"] for p in curve), 1),  # all steps, across resumes
+        "resumed": args.resume,
         "eval": {
             "env": args.eval_env,
             "problems": args.problems,
@@ -257,13 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         "config": dataclasses.asdict(cfg),
         "before": before,
         "after": after,
-        "curve": [
-            {
-                k: m[k]
-                for k in ("step", "reward_mean", "pass_rate", "kl", "completion_len", "time_step")
-            }
-            for m in res.history
-        ],
+        "curve": curve,
     }
     (results / f"{name}.json").write_text(json.dumps(out, indent=2))
     try:

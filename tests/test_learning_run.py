@@ -69,3 +69,29 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
     (tmp_path / "other.json").write_text(json.dumps(report))
     with pytest.raises(SystemExit, match="model sha256"):
         reuse_report(tmp_path / "other.json", str(tiny_model_dir), parse_args(same))
+
+
+def test_an_interrupted_run_resumes_and_a_finished_one_is_only_scored(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    res_dir, run_dir = tmp_path / "res", tmp_path / "run"
+    base = [sys.executable, str(REPO / "benchmarks" / "learning_run.py"), "--preset", "arithmetic"]
+    base += ["--model", str(tiny_model_dir), "--problems", "2", "--max-new-tokens", "4"]
+    base += ["--eval-max-new-tokens", "4", "--results-dir", str(res_dir)]
+    base += ["--output-dir", str(run_dir)]
+    name = f"learning-arithmetic-v0-{tiny_model_dir.name}"
+
+    def run(*extra: str) -> dict:
+        subprocess.run([*base, *extra], check=True, capture_output=True, text=True, timeout=600)
+        return json.loads((res_dir / f"{name}.json").read_text())
+
+    first = run("--steps", "2")
+    before = str(res_dir / f"{name}.before.json")
+    second = run("--steps", "3", "--resume", "--before-report", before)
+    assert [p["step"] for p in second["curve"]] == [1, 2, 3] and second["resumed"]
+    assert second["curve"][:2] == first["curve"]  # the first two steps kept, not retrained
+    assert second["before"]["reused"] and second["train_s"] > first["train_s"]
+    after = json.loads((res_dir / f"{name}.after.json").read_text())
+    assert after["provenance"]["model"]["checkpoint_step"] == 3
+    third = run("--steps", "3", "--resume", "--before-report", before)  # nothing left to train
+    assert third["curve"] == second["curve"] and third["after"]["problems"] == 2
