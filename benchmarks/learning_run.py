@@ -21,7 +21,11 @@ Presets (every value can be overridden by its option):
                 prompts evaluate (1280 tokens, vLLM engine), as ``results/ifeval-smollm2-135m-vllm``.
 
 ``--eval-engine vllm`` runs the evaluations with ``.venv-vllm/bin/python`` (``make vllm-setup``)
-unless ``--eval-python`` names another interpreter.
+unless ``--eval-python`` names another interpreter. ``--before-report R.json`` reuses an earlier
+evaluation of the base model (checked to have been run with the same settings). A run stopped
+part-way (Ctrl-C, SIGTERM: the trainer checkpoints after the step in progress) continues with the
+same command plus ``--resume``; ``--steps N --resume`` with N the last checkpoint's step only
+scores that checkpoint.
 """
 
 from __future__ import annotations
