@@ -45,7 +45,7 @@ from machine import describe_machine  # benchmarks/machine.py, beside this scrip
 import grpo_gym
 from grpo_gym.agent.checkpoint import checkpoint_step, latest_good_checkpoint
 from grpo_gym.agent.config import GRPOConfig
-from grpo_gym.agent.errors import NothingToTrain
+from grpo_gym.agent.errors import NothingToTrain, TrainingInterrupted
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
 
@@ -169,6 +169,11 @@ def train_or_resume(cfg: GRPOConfig) -> Path:
                 flush=True,
             ),
         )
+    except TrainingInterrupted as stop:
+        raise SystemExit(
+            f"stopped after step {stop.step} (checkpoint {stop.checkpoint}): run the same command "
+            f"with --resume to continue, or with --steps {stop.step} --resume to score it as it is"
+        ) from None
     except NothingToTrain:  # --resume of a run whose checkpoint is at --steps already
         checkpoint, _ = latest_good_checkpoint(Path(cfg.output_dir))
         assert checkpoint is not None  # NothingToTrain means a checkpoint was found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,22 @@ def test_an_interrupted_run_resumes_and_a_finished_one_is_only_scored(
     assert after["provenance"]["model"]["checkpoint_step"] == 3
     third = run("--steps", "3", "--resume", "--before-report", before)  # nothing left to train
     assert third["curve"] == second["curve"] and third["after"]["problems"] == 2
+
+
+def test_sigterm_stops_with_one_line_that_says_how_to_resume(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    cmd = [sys.executable, "-u", str(REPO / "benchmarks" / "learning_run.py")]
+    cmd += ["--model", str(tiny_model_dir), "--problems", "2", "--max-new-tokens", "4"]
+    cmd += ["--eval-max-new-tokens", "4", "--steps", "500", "--results-dir", str(tmp_path)]
+    cmd += ["--output-dir", str(tmp_path / "run")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the first training step is logged: stop the run
+        if line.startswith("step 1:"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert "with --resume to continue" in err.strip().splitlines()[-1]
+    assert any(p.name.startswith("checkpoint-") for p in (tmp_path / "run").iterdir())
