@@ -44,8 +44,10 @@ from machine import describe_machine  # benchmarks/machine.py, beside this scrip
 
 import grpo_gym
 from grpo_gym.agent.checkpoint import checkpoint_step, latest_good_checkpoint
+from grpo_gym.agent.config import PRESETS as CONFIG_PRESETS
 from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.errors import NothingToTrain, TrainingInterrupted
+from grpo_gym.agent.report import EvalReport, describe_model, load_json
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
 
@@ -87,23 +89,30 @@ PRESETS: dict[str, dict] = {
         eval_engine="vllm",
     ),
 }
-# the demo preset's optimisation settings (agent/config.py PRESETS["demo"])
-COMMON = dict(prompts_per_step=4, group_size=8, temperature=0.7, lr=2e-5, beta=0.02)
+# the demo preset's optimisation settings, read from it (agent/config.py PRESETS["demo"])
+_DEMO = CONFIG_PRESETS["demo"]
+COMMON = dict(
+    prompts_per_step=_DEMO["prompts_per_step"],
+    group_size=_DEMO["group_size"],
+    temperature=_DEMO["sampling"].temperature,
+    lr=_DEMO["lr"],
+    beta=_DEMO["beta"],
+)
 
 
-def summarise(report: dict, name: str, wall_s: float) -> dict:
+def summarise(report: EvalReport, name: str, wall_s: float) -> dict:
     """What the learning JSON keeps of a ``grpo-gym eval`` report (env 0)."""
-    r = report["results"][0]
+    r = report.results[0]
     return {
-        "pass_at_1": r["pass_at_k"]["1"],
-        "stderr": r["pass_at_k_stderr"]["1"],
-        "mean_reward": r["reward_mean"],
-        "metrics": r.get("metrics", {}),
-        "metrics_stderr": r.get("metrics_stderr", {}),
-        "problems": r["problems"],
-        "reply_tokens": r["reply_tokens"],
-        "truncated": r["truncated"],
-        "policy": report["provenance"]["policy"],
+        "pass_at_1": r.pass_at_k[1],
+        "stderr": r.pass_at_k_stderr[1],
+        "mean_reward": r.reward_mean,
+        "metrics": r.metrics,
+        "metrics_stderr": r.metrics_stderr,
+        "problems": r.problems,
+        "reply_tokens": r.reply_tokens,
+        "truncated": r.truncated,
+        "policy": report.provenance.policy,
         "wall_s": round(wall_s, 1),
         "report": name,
     }
@@ -116,20 +125,19 @@ def reuse_report(path: Path, model: str, args: argparse.Namespace) -> dict:
     problems, seed, token limit and engine is the measurement this run would make again.
     """
     from grpo_gym.agent.eval_config import parse_problems
-    from grpo_gym.agent.report import describe_model
 
-    report = json.loads(path.read_text())
-    prov = report["provenance"]
+    report = load_json(path)
+    prov = report.provenance
     engine = {"hf": "HFSampler", "vllm": "VLLMEngine"}[args.eval_engine]
     want = {
-        "model sha256": (prov["model"].get("sha256"), describe_model(model).sha256),
-        "env": (report["results"][0]["env_id"], args.eval_env),
-        "problems": (prov["problems"], parse_problems(args.problems)),
-        "seed": (prov["seed"], args.eval_seed),
-        "max_new_tokens": (prov["max_new_tokens"], args.eval_max_new_tokens),
-        "temperature": (prov["temperature"], 0.0),
-        "engine": (prov["policy"], engine),
-        "env_kwargs": (prov.get("env_kwargs") or {}, {}),
+        "model sha256": (prov.model.sha256, describe_model(model).sha256),
+        "env": (report.results[0].env_id, args.eval_env),
+        "problems": (prov.problems, parse_problems(args.problems)),
+        "seed": (prov.seed, args.eval_seed),
+        "max_new_tokens": (prov.max_new_tokens, args.eval_max_new_tokens),
+        "temperature": (prov.temperature, 0.0),
+        "engine": (prov.policy, engine),
+        "env_kwargs": (prov.env_kwargs or {}, {}),
     }
     for what, (got, need) in want.items():
         if got != need or need is None:
@@ -137,7 +145,7 @@ def reuse_report(path: Path, model: str, args: argparse.Namespace) -> dict:
                 f"--before-report {path}: its {what} is {got!r}, this run's is {need!r}; "
                 "drop --before-report to evaluate the base model afresh"
             )
-    return {**summarise(report, path.name, prov["wall_s"]), "reused": True}
+    return {**summarise(report, path.name, prov.wall_s), "reused": True}
 
 
 def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
@@ -155,7 +163,7 @@ def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
         cmd += ["--vllm-kv-cache-gib", str(args.vllm_kv_cache_gib)]
     t0 = time.time()
     subprocess.run(cmd, check=True, cwd=REPO)
-    return summarise(json.loads(out.read_text()), out.name, time.time() - t0)
+    return summarise(load_json(out), out.name, time.time() - t0)
 
 
 def train_or_resume(cfg: GRPOConfig) -> Path:
