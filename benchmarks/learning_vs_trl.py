@@ -27,7 +27,9 @@ What it does
     * Both final policies (and the base model, once per env) are scored by
       ``grpo_gym.agent.evaluate.evaluate`` in this process: greedy pass@1 with its standard error
       on the same held-out test problems (``--problems``, seed 2024).
-    * Runs alternate ours, TRL per seed; the load average is recorded after each run.
+    * Runs alternate ours, TRL per seed (``--jobs N``: N at once); the load average is recorded
+      after each run. ``--resume`` continues an interrupted comparison: runs already in ``--out``
+      (same settings, checked) are kept and only the missing ones are trained.
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grpo_step_bench import TRL_VERSION, ensure_trl_venv  # benchmarks/, beside this script
@@ -227,7 +232,20 @@ def main(argv: list[str] | None = None) -> None:
         help="only compare fast and plain log-probs/gradients on the real model (writes "
         "learning-vs-trl-numerics-cpu.json beside --out)",
     )
-    ap.add_argument("--timeout", type=int, default=3600, help="seconds per training run")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs (and base score) already in --out for an env run with the same "
+        "settings, and do only the missing seeds/sides (a run cut off part-way is redone)",
+    )
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="training runs at once, each with --threads (e.g. 2 x 1 thread on 2 cores; the "
+        "load average after each run is recorded beside its wall time)",
+    )
+    ap.add_argument("--timeout", type=int, default=4 * 3600, help="seconds per training run")
     args = ap.parse_args(argv)
     import torch
 
@@ -269,8 +287,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and not args.fresh:  # keep the envs this command does not rerun
-        kept = json.loads(out.read_text()).get("envs", {})
+    kept = json.loads(out.read_text()).get("envs", {}) if out.exists() else {}
+    if not args.fresh:  # keep the envs this command does not rerun
         report["envs"] = {k: v for k, v in kept.items() if k not in args.envs.split(",")}
 
     def write() -> None:
@@ -283,30 +301,73 @@ def main(argv: list[str] | None = None) -> None:
                 spec[key] = getattr(args, key)
         spec["ours_override"] = report["ours_override"]
         spec["trl_override"] = report["trl_override"]
-        entry: dict = {"command": report["command"], "date": report["date"]}
-        entry["settings"] = {k: v for k, v in spec.items() if k != "model_path"}
+        settings = {k: v for k, v in spec.items() if k != "model_path"}
+        entry: dict = {"command": report["command"], "date": report["date"], "settings": settings}
+        if args.resume and name in kept:
+            entry = resumed_entry(kept[name], settings, name, out)
         report["envs"][name] = entry
-        entry["before"] = score(model_path, spec)
+        if "before" not in entry:
+            entry["before"] = score(model_path, spec)
+            entry["runs"] = []
+            write()
         print(f"[{name}] before: {_fmt(entry['before'])}", flush=True)
-        entry["runs"] = []
-        write()
-        for seed in (int(s) for s in args.seeds.split(",")):
-            for side in sides:
-                res = run_worker(pys[side], side, dict(spec, seed=seed), args.timeout)
-                model_dir = res.pop("model_dir")
-                res["after"] = score(model_dir, spec)
-                _remove_run(model_dir)
-                res.update(side=side, seed=seed)
-                entry["runs"].append(res)
-                entry["summary"] = summarise(entry)
-                write()
-                print(
-                    f"[{name}] seed {seed} {side:4s}: after {_fmt(res['after'])}, "
-                    f"train {res['train_s']:.0f} s, load {res['loadavg_after'][0]}",
-                    flush=True,
-                )
+        done = {(r["seed"], r["side"]) for r in entry["runs"]}
+        todo = [(int(s), side) for s in args.seeds.split(",") for side in sides]
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # --jobs training runs at once
+            jobs = [
+                pool.submit(train_and_score, pys[side], side, seed, spec, entry, args, write)
+                for seed, side in todo
+                if (seed, side) not in done
+            ]
+            for job in jobs:
+                job.result()
         print(f"[{name}] summary: {json.dumps(entry.get('summary'), indent=1)}", flush=True)
     print(f"wrote {out}")
+
+
+_LOCK = threading.Lock()  # one evaluation at a time, and one writer of the JSON
+
+
+def train_and_score(
+    py: Path,
+    side: str,
+    seed: int,
+    spec: dict,
+    entry: dict,
+    args: argparse.Namespace,
+    write: Callable[[], None],
+) -> None:
+    """One training run in its worker process, then its policy scored and added to ``entry``."""
+    res = run_worker(py, side, dict(spec, seed=seed), args.timeout)
+    model_dir = res.pop("model_dir")
+    with _LOCK:
+        res["after"] = score(model_dir, spec)
+        _remove_run(model_dir)
+        res.update(side=side, seed=seed, jobs=args.jobs)
+        entry["runs"].append(res)
+        entry["summary"] = summarise(entry)
+        write()
+    print(
+        f"seed {seed} {side:4s}: after {_fmt(res['after'])}, "
+        f"train {res['train_s']:.0f} s, load {res['loadavg_after'][0]}",
+        flush=True,
+    )
+
+
+def resumed_entry(entry: dict, settings: dict, name: str, out: Path) -> dict:
+    """``out``'s record of env ``name``, to continue: only if it was run with these settings."""
+    old = entry.get("settings", {})
+    for key in sorted(set(old) | set(settings)):
+        if old.get(key) != settings.get(key):
+            raise SystemExit(
+                f"--resume: {out} has {name} run with {key}={old.get(key)!r}, this command's is "
+                f"{settings.get(key)!r}; use the same settings, or drop --resume to redo {name}"
+            )
+    entry.setdefault("resumed_by", []).append(
+        "python benchmarks/learning_vs_trl.py " + " ".join(sys.argv[1:])
+    )
+    entry.setdefault("runs", [])
+    return entry
 
 
 def _fmt(r: dict) -> str:

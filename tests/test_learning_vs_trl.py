@@ -49,3 +49,16 @@ def test_ours_side_trains_and_is_scored(tiny_model_dir: Path, tmp_path: Path) ->
     assert run["after"]["problems"] == 4 and 0 <= run["after"]["pass_at_1"] <= 1
     assert entry["summary"]["ours"]["seeds"] == [0]
     assert {r["setting"] for r in res["settings_map"]} >= {"loss aggregation", "KL"}
+    # --resume keeps what --out has and trains only the missing seed, two runs at once at most
+    resume = [*cmd, "--resume", "--jobs", "2"]
+    resume[resume.index("--seeds") + 1] = "0,1"
+    subprocess.run(resume, check=True, capture_output=True, text=True, timeout=600, cwd=REPO)
+    entry2 = json.loads(out.read_text())["envs"]["arithmetic"]
+    assert [r["seed"] for r in entry2["runs"]] == [0, 1] and entry2["runs"][0] == run
+    assert entry2["before"] == entry["before"] and len(entry2["resumed_by"]) == 1
+    assert entry2["summary"]["ours"]["seeds"] == [0, 1]
+    other = [*resume]
+    other[other.index("--steps") + 1] = "3"  # other settings: refused, in one line
+    proc = subprocess.run(other, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "has arithmetic run with steps=2, this command's is 3" in proc.stderr
