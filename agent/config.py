@@ -192,7 +192,7 @@ class GRPOConfig:
     keep_cpu_memory: bool = field(
         default=True,
         metadata=_h(
-            "CPU: keep freed memory for reuse instead of page-faulting big tensors in each step (faster; resident memory stays at its peak)"
+            "CPU: keep freed memory for reuse instead of page-faulting big tensors in each step (faster; resident memory stays at its peak until the run ends)"
         ),
     )
     seed: int = field(default=0, metadata=_h("seed for prompts, sampling and init"))

@@ -34,7 +34,7 @@ from .doctor import memory_check
 from .engines import Engine, make_engine
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
-from .fast.memory import keep_freed_memory
+from .fast.memory import keep_freed_memory, release_freed_memory
 from .final_model import save_final_model
 from .hooks import default_hooks, evaluate_policy, save_eval
 from .interrupt import StopSignals
@@ -149,7 +149,11 @@ def train(
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} but CUDA is not available: use device='cpu'")
     world = init_world(cfg.distributed, device)  # kept for later calls; close_world ends it
-    return _train(cfg, rank_device(world, device), world, on_step, echo)
+    try:
+        return _train(cfg, rank_device(world, device), world, on_step, echo)
+    finally:  # the run's tensors are gone: the memory kept for reuse goes back to the OS
+        if device.startswith("cpu") and cfg.keep_cpu_memory:
+            release_freed_memory()
 
 
 def _train(

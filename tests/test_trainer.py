@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -406,14 +409,55 @@ def test_optimizer_is_fused_adamw_and_steps_like_the_plain_one(tiny_policy) -> N
 
 
 def test_keep_freed_memory_applies_on_glibc() -> None:
-    import platform
-
     from grpo_gym.agent.fast.memory import keep_freed_memory
 
     applied = keep_freed_memory()
     assert isinstance(applied, bool)
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert applied
+
+
+_RSS_PROBE = """
+import torch
+from grpo_gym.agent.fast.memory import keep_freed_memory, release_freed_memory
+
+def rss_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+
+assert keep_freed_memory()
+base = rss_mib()
+big = torch.ones(64 << 20)  # 256 MiB, touched
+del big
+kept = rss_mib()
+release_freed_memory()
+print(base, kept, rss_mib())
+"""
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists() or platform.libc_ver()[0] != "glibc",
+    reason="glibc on Linux only",
+)
+def test_release_freed_memory_gives_the_kept_peak_back() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_PROBE], capture_output=True, text=True, check=True
+    )
+    base, kept, released = map(int, out.stdout.split())
+    assert kept - base > 200  # the freed tensor stayed resident (kept for reuse)
+    assert kept - released > 200  # and went back to the OS
+
+
+def test_train_releases_the_kept_memory_at_its_end(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import grpo_gym.agent.trainer as trainer_mod
+
+    calls: list[int] = []
+    monkeypatch.setattr(trainer_mod, "release_freed_memory", lambda: calls.append(1) or True)
+    train(tiny_cfg(tiny_model_dir, tmp_path / "run", steps=1), echo=lambda s: None)
+    assert calls == [1]
 
 
 def test_gradient_checkpointing_run_trains(tiny_model_dir: Path, tmp_path: Path) -> None:
