@@ -10,7 +10,9 @@ preset's EVAL env's test problems: the same problems before and after. Writes
 ``benchmarks/results/learning-<env>-<model>.json`` (settings, machine, wall times, before/after
 with standard errors and the env's own metrics, e.g. IFEval's four accuracies, the per-step
 reward curve) plus the curve as PNG (needs matplotlib: ``pip install -e '.[plot]'``), and each
-evaluation's report as ``learning-<env>-<model>.{before,after}.json``.
+evaluation's report as ``learning-<env>-<model>.{before,after}.json`` with every reply it scored
+(prompt, reply, reward, truncated) in ``learning-<env>-<model>.{before,after}.samples.jsonl``.
+``--tag T`` appends ``-T`` to these names, so another run of the same env keeps the first's files.
 
 Presets (every value can be overridden by its option):
     arithmetic  Arithmetic-v0 (digits=2, terms=2, ops=+), the demo's settings, 30 steps; 100
@@ -34,6 +36,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,8 +104,14 @@ COMMON = dict(
 )
 
 
-def summarise(report: EvalReport, name: str, wall_s: float) -> dict:
-    """What the learning JSON keeps of a ``grpo-gym eval`` report (env 0)."""
+def samples_path(report: Path) -> Path:
+    """Where the replies of the evaluation reported in ``report`` are (``grpo-gym eval
+    --samples-out``): ``X.json`` -> ``X.samples.jsonl``, as ``run_real_benchmarks.sh`` writes them."""
+    return report.with_suffix(".samples.jsonl")
+
+
+def summarise(report: EvalReport, path: Path, wall_s: float) -> dict:
+    """What the learning JSON keeps of the ``grpo-gym eval`` report at ``path`` (env 0)."""
     r = report.results[0]
     return {
         "pass_at_1": r.pass_at_k[1],
@@ -115,7 +124,8 @@ def summarise(report: EvalReport, name: str, wall_s: float) -> dict:
         "truncated": r.truncated,
         "policy": report.provenance.policy,
         "wall_s": round(wall_s, 1),
-        "report": name,
+        "report": path.name,
+        "samples": samples_path(path).name if samples_path(path).exists() else None,
     }
 
 
@@ -146,7 +156,7 @@ def reuse_report(path: Path, model: str, args: argparse.Namespace) -> dict:
                 f"--before-report {path}: its {what} is {got!r}, this run's is {need!r}; "
                 "drop --before-report to evaluate the base model afresh"
             )
-    return {**summarise(report, path.name, prov.wall_s), "reused": True}
+    return {**summarise(report, path, prov.wall_s), "reused": True}
 
 
 def eval_python(args: argparse.Namespace) -> str:
@@ -187,12 +197,13 @@ def evaluate_cli(model: str, out: Path, args: argparse.Namespace) -> dict:
         "--problems", args.problems, "--seed", str(args.eval_seed), "--engine", args.eval_engine,
         "--temperature", "0", "--max-new-tokens", str(args.eval_max_new_tokens),
         "--batch-size", str(args.eval_batch_size), "--plots", "off", "--json-out", str(out),
+        "--samples-out", str(samples_path(out)),
     ]  # fmt: skip
     if args.eval_engine == "vllm":
         cmd += ["--vllm-kv-cache-gib", str(args.vllm_kv_cache_gib)]
     t0 = time.time()
     subprocess.run(cmd, check=True, cwd=REPO)
-    return summarise(load_json(out), out.name, time.time() - t0)
+    return summarise(load_json(out), out, time.time() - t0)
 
 
 def train_or_resume(cfg: GRPOConfig) -> Path:
@@ -261,7 +272,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a reboot); with --steps equal to that checkpoint's step, only score it",
     )
     ap.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON/PNG go")
+    ap.add_argument(
+        "--tag",
+        help="suffix of the result files' names (learning-<env>-<model>-<tag>.*), so that another "
+        "run of the same env and model keeps the first one's files",
+    )
     args = ap.parse_args(argv)
+    if args.tag is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", args.tag):
+        ap.error(f"--tag {args.tag!r}: use letters, digits, '.', '_' or '-' (it ends file names)")
     for key, value in {**PRESETS[args.preset], **COMMON}.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -295,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         progress=False,
     )
     name = f"learning-{args.env.split('/')[-1].lower()}-{Path(cfg.model).name}"
+    name += f"-{args.tag}" if args.tag else ""
     results = args.results_dir
     results.mkdir(parents=True, exist_ok=True)
     if not args.resume:

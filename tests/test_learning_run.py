@@ -35,6 +35,14 @@ def test_presets_fill_unset_options_and_options_win() -> None:
     assert arith.env_kwargs == {"digits": 3} and arith.lr == 2e-5
 
 
+def test_a_tag_that_cannot_end_a_file_name_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from learning_run import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--tag", "../x"])
+    assert "--tag '../x': use letters, digits" in capsys.readouterr().err
+
+
 def test_instruction_run_scores_the_eval_env_before_and_after(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
@@ -42,8 +50,9 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
     cmd += ["--model", str(tiny_model_dir), "--eval-engine", "hf", "--steps", "2"]
     cmd += ["--problems", "3", "--max-new-tokens", "6", "--eval-max-new-tokens", "6"]
     cmd += ["--results-dir", str(tmp_path / "res"), "--output-dir", str(tmp_path / "run")]
+    cmd += ["--tag", "t1"]
     subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600, cwd=REPO)
-    name = f"learning-ifevallike-v0-{tiny_model_dir.name}"
+    name = f"learning-ifevallike-v0-{tiny_model_dir.name}-t1"
     res = json.loads((tmp_path / "res" / f"{name}.json").read_text())
     assert res["config"]["env"] == ["grpo_gym/IFEvalLike-v0"] and len(res["curve"]) == 2
     assert res["eval"]["env"] == "grpo_gym/IFEval-v0"
@@ -53,6 +62,10 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
         assert "prompt_level_strict_acc" in res[when]["metrics"]  # IFEval's own accuracies
         report = json.loads((tmp_path / "res" / res[when]["report"]).read_text())
         assert report["results"][0]["env_id"] == "grpo_gym/IFEval-v0"
+        assert res[when]["samples"] == f"{name}.{when}.samples.jsonl"  # every reply scored
+        rows = (tmp_path / "res" / res[when]["samples"]).read_text().splitlines()
+        assert [json.loads(r)["problem"] for r in rows] == [0, 1, 2]
+        assert {"reply", "reward", "truncated"} <= set(json.loads(rows[0]))
     after_model = json.loads((tmp_path / "res" / f"{name}.after.json").read_text())
     assert after_model["provenance"]["model"]["checkpoint_step"] == 2  # the trained policy
     # The base model's report is reused only by a run that would evaluate exactly so again.
