@@ -112,7 +112,7 @@ def samples_path(report: Path) -> Path:
 
 def summarise(report: EvalReport, path: Path, wall_s: float) -> dict:
     """What the learning JSON keeps of the ``grpo-gym eval`` report at ``path`` (env 0)."""
-    r = report.results[0]
+    r, samples = report.results[0], samples_path(path)
     return {
         "pass_at_1": r.pass_at_k[1],
         "stderr": r.pass_at_k_stderr[1],
@@ -125,7 +125,7 @@ def summarise(report: EvalReport, path: Path, wall_s: float) -> dict:
         "policy": report.provenance.policy,
         "wall_s": round(wall_s, 1),
         "report": path.name,
-        "samples": samples_path(path).name if samples_path(path).exists() else None,
+        "samples": samples.name if samples.exists() else None,
     }
 
 
