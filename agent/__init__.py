@@ -1,11 +1,12 @@
 """GRPO agent: model loading, engines, the GRPO step, the training loop and evaluation.
 
 Installed as ``grpo_gym.agent`` (the folder ``agent/`` at the repository root; see the README's
-"Layout"). Where a prompt becomes an update, in six hops, all in algorithm order:
+"Layout"). Where a prompt becomes an update, in algorithm order:
 
     step.grpo_step                          one GRPO step, on one screen
-      -> rollout.collect                    draw prompts (prompt_stream), reset envs, then
-         -> engines.HFSampler.generate      sample G replies per prompt, and score them (env.step)
+      -> step.sample_groups                 draw prompts (rollout.prompt_stream), then
+         -> rollout.collect                 reset envs, sample G replies per prompt
+            -> engines.HFSampler.generate   (the engine), and score them (env.step)
       -> loss.group_advantages              A = (r - mean) / std within each group
       -> update.Learner.update              reference log-probs, mu passes over micro-batches
          -> loss.grpo_loss                  clipped surrogate + beta * KL (logprobs.completion_logprobs)
@@ -16,6 +17,7 @@ and reference sync are hooks (hooks.py). The two seams: an *engine* samples (eng
 it replaces and chosen by an explicit setting.
 """
 
+from . import openmp_policy  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads)
 from .config import PRESETS, GRPOConfig
 from .engines import Engine, HFSampler, make_engine
 from .evaluate import EvalConfig, evaluate

@@ -136,6 +136,13 @@ class GRPOConfig:
     mask_truncated: bool = field(
         default=False, metadata=_h("no loss on replies cut at max_new_tokens")
     )
+    truncated_reward: Literal["explicit", "zero"] = field(
+        default="explicit",
+        metadata=_h(
+            "how training scores replies cut at max_new_tokens: explicit (only a finished, "
+            "explicit final answer counts, never the last number) or zero (DAPO overlong filtering)"
+        ),
+    )
     overlong_penalty: int = field(
         default=0, metadata=_h("DAPO soft overlong penalty buffer in tokens (0 = off)")
     )
@@ -300,6 +307,8 @@ class GRPOConfig:
                 bad(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.on_stuck not in ("skip", "abort"):
             bad(f"on_stuck={self.on_stuck!r}: use skip or abort")
+        if self.truncated_reward not in ("explicit", "zero"):
+            bad(f"truncated_reward={self.truncated_reward!r}: use explicit or zero")
         if isinstance(self.sampling, dict):  # from JSON
             object.__setattr__(self, "sampling", SamplingConfig(**self.sampling))
         if self.sampling.engine == "openai":

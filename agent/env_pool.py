@@ -10,7 +10,7 @@ what one ``env.step`` returned (Gymnasium's ``info`` stays a dict).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -74,8 +74,11 @@ class EnvPool:
         timeout_s: float = 0.0,
         on_stuck: Literal["skip", "abort"] = "skip",
         threads: int = 4,
+        truncated_policy: str | None = None,
     ) -> None:
         self.env_kwargs = env_kwargs or {}
+        # how replies cut at the token limit score (TextEnv.set_truncated_policy); None: the env's
+        self.truncated_policy = truncated_policy
         self.system_prompt_override = system_prompt or None
         self.strict = strict  # scorer errors raise (TextEnv.set_strict) instead of scoring 0
         self.timeout_s = timeout_s  # watchdog bound on one reset/step call (0 = none)
@@ -93,6 +96,8 @@ class EnvPool:
             inner: Any = env.unwrapped  # a TextEnv (or a plugin's text env)
             if self.strict and hasattr(inner, "set_strict"):
                 inner.set_strict(True)
+            if self.truncated_policy and hasattr(inner, "set_truncated_policy"):
+                inner.set_truncated_policy(self.truncated_policy)
             if env_id in self.levels:
                 inner.set_difficulty(self.levels[env_id])
             self._envs[key] = env
@@ -164,6 +169,15 @@ class EnvPool:
         if self.system_prompt_override:
             return self.system_prompt_override
         return getattr(self.get(env_id, 0).unwrapped, "system_prompt", None)
+
+    def stop_strings(self, env_ids: Iterable[str]) -> tuple[str, ...]:
+        """The stop strings of these envs (``TextEnv.stop_strings``), each once, in order: an
+        engine stops a batch's replies at any of them; each env's scorer cuts at its own."""
+        found: dict[str, None] = {}
+        for env_id in env_ids:
+            for s in getattr(self.get(env_id, 0).unwrapped, "stop_strings", ()) or ():
+                found[s] = None
+        return tuple(found)
 
     def close(self) -> None:
         for env in self._envs.values():

@@ -15,6 +15,7 @@ with ``EnvStuckError``, as ``on_stuck`` says. What envs print is counted, not ec
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
@@ -30,7 +31,7 @@ from torch import Tensor
 
 from .engines import Engine
 from .env_pool import EnvPool, StepOutcome
-from .sampling import Conversation, Policy
+from .sampling import Conversation, Generation, Policy
 from .watchdog import CallResult
 
 log = logging.getLogger(__name__)
@@ -202,6 +203,29 @@ def _apply_step(
     return (None if out.done else out.observation), int(out.error is not None)
 
 
+def _sample(
+    policy: Policy, convs: list[Conversation], n: int, stop: tuple[str, ...]
+) -> tuple[Generation | None, list[str]]:
+    """``n`` replies to each conversation: the engine's ``Generation`` (None for a plain policy)
+    and the texts. The envs' stop strings go to engines and policies only when there are some,
+    so a policy written as ``policy(conversations, n)`` keeps working (its envs cut its replies)."""
+    extra: dict[str, Any] = {"stop": stop} if stop else {}
+    if isinstance(policy, Engine):
+        gen = policy.generate(convs, n, **extra)
+        return gen, gen.texts
+    if extra and not _takes_stop(policy):
+        extra = {}
+    return None, list(policy(convs, n, **extra))
+
+
+def _takes_stop(policy: Policy) -> bool:
+    try:
+        params = inspect.signature(policy).parameters
+    except (TypeError, ValueError):
+        return False
+    return "stop" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def _step(env: gym.Env, reply: str) -> StepOutcome:
     return StepOutcome.from_step(*env.step(reply))
 
@@ -301,9 +325,9 @@ def collect(
             batch_convs, n = convs, group_size
         else:
             batch_convs, n = [list(episodes[i].conversation) for i in active], 1
+        stop = envs.stop_strings(dict.fromkeys(episodes[i].env_id for i in active))
         t0 = time.perf_counter()
-        gen = policy.generate(batch_convs, n) if isinstance(policy, Engine) else None
-        texts = gen.texts if gen is not None else list(policy(batch_convs, n))
+        gen, texts = _sample(policy, batch_convs, n, stop)
         t1 = time.perf_counter()
         generate_s += t1 - t0
         if len(texts) != len(active):

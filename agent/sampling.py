@@ -3,17 +3,21 @@
 Training and evaluation share these types, so both see identical prompts and sampling whatever
 engine draws the replies (``agent/engines``: the transformers engine by default). A *policy* is
 anything callable as ``policy(conversations, n) -> list[str]`` (a scripted policy in tests, a
-served model); an *engine* also returns the token tensors the update needs.
+served model); an *engine* also returns the token tensors the update needs. Engines and the
+OpenAI policy also take ``stop=`` (the envs' stop strings) and return each reply as a
+``rewards.Reply`` whose ``finish_reason`` says whether it hit the token limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import torch
 from torch import Tensor
+
+from grpo_gym.rewards.types import Reply
 
 EngineName = Literal["hf", "vllm", "openai"]
 
@@ -86,8 +90,16 @@ class Generation:
     completion_ids: Tensor  # [N, T] right-padded after EOS
     completion_mask: Tensor  # [N, T] 1 up to and including the first EOS
     truncated: Tensor  # [N] bool: no EOS within max_new_tokens
-    texts: list[str]  # N decoded replies (special tokens removed)
+    texts: list[str]  # N decoded replies (special tokens removed), as ``Reply``: see below
     sampled_logp: Tensor | None = None  # [N, T] the engine's own log-probs of what it sampled
+
+    def __post_init__(self) -> None:
+        """Each text becomes a ``Reply`` that tells the scorer how it ended: ``"length"`` where
+        the row hit ``max_new_tokens``, else ``"stop"`` (EOS or a stop string)."""
+        self.texts = [
+            Reply(text, "length" if bool(cut) else "stop")
+            for text, cut in zip(self.texts, self.truncated.tolist(), strict=True)
+        ]
 
     @property
     def input_ids(self) -> Tensor:
@@ -96,6 +108,37 @@ class Generation:
     @property
     def attention_mask(self) -> Tensor:
         return torch.cat([self.prompt_mask, self.completion_mask], dim=1)  # [N, P+T]
+
+
+def cut_at_stop_strings(
+    completion_ids: Tensor,
+    mask: Tensor,
+    truncated: Tensor,
+    decode: Callable[[list[int]], str],
+    stop: Sequence[str],
+) -> None:
+    """End each row at the token that completes its first stop string (in place).
+
+    ``generate(stop_strings=...)`` stops a row there and pads the rest; this keeps only the
+    sampled tokens in the mask (never a pad token that the model did not sample) and marks the
+    row as stopped, not truncated. Binary search over decoded prefixes: O(T log T) per row.
+    """
+    if not stop:
+        return
+    for row in range(completion_ids.shape[0]):
+        n = int(mask[row].sum())
+        ids = completion_ids[row, :n].tolist()
+        if not any(s in decode(ids) for s in stop):
+            continue
+        lo, hi = 1, n  # the shortest prefix holding a stop string
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if any(s in decode(ids[:mid]) for s in stop):
+                hi = mid
+            else:
+                lo = mid + 1
+        mask[row, lo:] = 0
+        truncated[row] = False
 
 
 def completion_mask(completion_ids: Tensor, eos_ids: Sequence[int]) -> tuple[Tensor, Tensor]:

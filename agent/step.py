@@ -4,7 +4,7 @@
     2. sample G replies per prompt                              engine.generate (agent/engines)
     3. score each reply through env.step                        rollout.collect
     4. group-relative advantages A = (r - mean) / std           loss.group_advantages
-    5. micro-batches of whole groups                            batch.micro_batches
+    5. micro-batches, replies to one prompt side by side        batch.micro_batches
     6. reference log-probs, then mu passes of the clipped
        surrogate + beta * KL                                    update.Learner.update -> loss.grpo_loss
     7. the engine follows the new weights                       engine.sync_weights

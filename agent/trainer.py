@@ -307,8 +307,9 @@ def _build(
             strict=cfg.strict_rewards,
             timeout_s=cfg.score_timeout_s,
             on_stuck=cfg.on_stuck,
+            truncated_policy=policy,  # evaluation keeps each env's own (the benchmark's rule)
         )
-        for _ in range(2)
+        for policy in (cfg.truncated_reward, None)
     )
     if warning := template_warning(tokenizer, cfg.sampling.prompt_format):
         echo(warning)

@@ -1,7 +1,7 @@
 """The update seam: reference log-probs, then ``mu`` clipped-surrogate passes over the micro-batches.
 
 ``Learner`` owns what an update changes (the policy, its optimizer and schedule) and the frozen
-reference it is held to. ``Learner.update(batches)`` is the only call the GRPO step makes; a
+reference it is held to. ``Learner.update(batches)`` is the GRPO step's one call into it; a
 distributed strategy plugs in here (global loss normalisers, gradient all-reduce) without
 touching the loop. The loss itself is ``loss.grpo_loss``.
 """

@@ -19,7 +19,7 @@ Presets (every value can be overridden by its option):
                 held-out problems (seed 2024), 48 tokens, HF engine.
     gsm8k       GSM8K-v0, official train file; 300 test problems with the seed and settings of
                 ``results/gsm8k-300-smollm2-135m-vllm`` (eval seed 0, 512 tokens, vLLM engine).
-    ifeval      IFEvalLike-v0 (generated, disjoint from IFEval's prompts) trains; IFEval-v0's 541
+    ifeval      IFEvalLike-v0 (generated, disjoint from IFEval's prompts) trains; IFEval-v1's 541
                 prompts evaluate (1280 tokens, vLLM engine), as ``results/ifeval-smollm2-135m-vllm``.
 
 ``--eval-engine vllm`` runs the evaluations with ``.venv-vllm/bin/python`` (``make vllm-setup``)
@@ -83,7 +83,7 @@ PRESETS: dict[str, dict] = {
     "ifeval": dict(
         env="grpo_gym/IFEvalLike-v0",
         env_kwargs={},
-        eval_env="grpo_gym/IFEval-v0",
+        eval_env="grpo_gym/IFEval-v1",
         steps=30,
         max_new_tokens=256,
         eval_max_new_tokens=1280,

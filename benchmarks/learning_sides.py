@@ -72,11 +72,18 @@ SETTINGS_MAP = [
     ),
     (
         "truncated replies",
-        "mask_truncated=False",
-        "mask_truncated_completions=False",
-        "",
+        "mask_truncated=False, truncated_reward='explicit'",
+        "mask_truncated_completions=False, EnvReward(max_completion_length, eos_token_id)",
+        "a reply cut at the limit scores only on an explicit final answer, on both sides",
     ),
     ("precision", "fp32 on CPU", "fp32, bf16=False, use_cpu=True", ""),
+    (
+        "gradient checkpointing",
+        "gradient_checkpointing=False",
+        "gradient_checkpointing=False",
+        "TRL 1.16's default is True: the same numbers, about a third more compute; set equal "
+        "since 2026-12-08 (the wall-time ratios measured before had it on)",
+    ),
     ("threads", "GRPOConfig.threads", "torch.set_num_threads", "OMP_NUM_THREADS on both"),
 ]
 
@@ -152,7 +159,8 @@ def worker_ours(spec: dict) -> dict:
 
     def on_step(step: int, m: dict) -> None:
         ends.append(time.perf_counter())
-        steps.append({k: m.get(k) for k in ("reward_mean", "kl", "completion_len", "grad_norm")})
+        keys = ("reward_mean", "kl", "completion_len", "grad_norm", "truncated", "entropy")
+        steps.append({k: m.get(k) for k in keys})
 
     res = train(cfg, on_step=on_step, echo=lambda s: None)
     return {
@@ -205,9 +213,14 @@ def worker_trl(spec: dict) -> dict:
     steps: list[dict] = []
     ends: list[float] = []
     t0 = time.perf_counter()
+    from transformers import AutoTokenizer
+
+    eos = AutoTokenizer.from_pretrained(spec["model_path"]).eos_token_id
+    # replies TRL cut at the limit score as ours do (truncated_reward="explicit")
+    reward = EnvReward(max_completion_length=spec["max_new_tokens"], eos_token_id=eos)
     trainer = GRPOTrainer(
         model=spec["model_path"],
-        reward_funcs=[EnvReward()],
+        reward_funcs=[reward],
         args=args,
         train_dataset=Dataset.from_list(rows),
     )
@@ -220,6 +233,8 @@ def worker_trl(spec: dict) -> dict:
             if logs and "reward" in logs:
                 keys = {"reward": "reward_mean", "kl": "kl", "grad_norm": "grad_norm"}
                 keys["completions/mean_length"] = "completion_len"
+                keys["completions/clipped_ratio"] = "truncated"
+                keys["entropy"] = "entropy"
                 steps.append({ours: logs.get(k) for k, ours in keys.items()})
 
     trainer.add_callback(StepEnd())

@@ -32,6 +32,7 @@ TRL_AS_OURS: dict = dict(
     scale_rewards="group",
     use_bias_correction_kl=False,
     mask_truncated_completions=False,
+    gradient_checkpointing=False,  # TRL 1.16's GRPOConfig turns it on by default; ours is off
     use_cpu=True,
     bf16=False,
     fp16=False,

@@ -8,6 +8,7 @@ gold simplification. The form checks parse the model's answer with the safe
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -155,7 +156,9 @@ class _AlgebraEnv(TextEnv):
             return RewardResult(
                 score=0.0, components={"correct": 0.0, "form": 0.0}, reason="no answer found"
             )
-        equal = math_reward(reply, task)  # time-limited symbolic equality
+        # time-limited symbolic equality; no echo check (the form check below says "not
+        # expanded" / "not factored" about an answer that restates the question)
+        equal = math_reward(reply, dataclasses.replace(task, prompt=""))
         if equal.score < 1.0:
             return RewardResult(
                 score=0.0,

@@ -51,20 +51,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 
-from grpo_gym.rewards.types import RewardResult, Task
+from grpo_gym.rewards.types import RewardResult, Task, is_truncated
 
+from .scoring import MAX_REPLY_CHARS, safe_score, truncated_result, visible_reply
 from .spaces import UnicodeText
 
 SPLITS = ("train", "test")
+TRUNCATED_POLICIES = ("explicit", "zero")
 MAX_PROMPT_CHARS = 8192
-MAX_REPLY_CHARS = 32768
 
 
 def task_split(key: str, test_fraction: float) -> str:
@@ -125,6 +125,16 @@ class TextEnv(gym.Env[str, str]):
     config: Any = None
     #: Whether a scorer error raises in ``step`` (see ``set_strict``) instead of scoring 0.
     strict: bool = False
+    #: Strings that end the model's turn (lm-eval's ``until``): engines stop sampling there, and
+    #: the scorer reads the reply only up to the first of them. Empty: EOS alone ends a reply.
+    stop_strings: tuple[str, ...] = ()
+    #: How a reply cut at the token limit (``Reply.finish_reason == "length"``) is scored:
+    #: ``"explicit"`` (default): in an env whose ``reward_kind`` is ``"math"`` only an explicit,
+    #: finished final answer counts (``rewards/truncation.py``), never the last number, whatever
+    #: extractor the env's scorer uses; other envs score it as they score any reply (their
+    #: checks are about structure). ``"zero"`` scores it 0 whatever it says (DAPO's overlong
+    #: filtering). See ``set_truncated_policy``.
+    truncated_policy: str = "explicit"
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
         name = type(self).__name__
@@ -317,6 +327,7 @@ class TextEnv(gym.Env[str, str]):
             "is_success": solved,
             "timed_out": result.timed_out,
             "error": result.error,
+            "finish_reason": getattr(action, "finish_reason", None),
         }
         return obs, float(result.score), terminated, False, info
 
@@ -327,47 +338,31 @@ class TextEnv(gym.Env[str, str]):
             raise TypeError(f"set_strict takes True or False, got {strict!r}")
         self.strict = strict
 
-    def score_reply(self, reply: str, task: Task) -> RewardResult:
-        """What the first ``step`` with ``reply`` scores on ``task``: ``score`` on the reply's last
-        ``MAX_REPLY_CHARS`` (the final answer is at the end), never raising unless strict (see
-        ``set_strict``), never returning a non-finite reward. For scoring outside an episode
-        (``grpo_gym.envs.trl.EnvReward``)."""
-        return self._safe_score(reply[-MAX_REPLY_CHARS:], task)
-
-    def _safe_score(self, reply: str, task: Task) -> RewardResult:
-        """``score`` that never returns a non-finite or non-numeric reward, and never raises
-        unless strict (then the error carries a note naming the env, seed and reply)."""
-        try:
-            result = self.score(reply, task)
-        except Exception as exc:  # a broken scorer scores 0, never kills a run
-            if self.strict:
-                self._add_note(exc, reply)
-                raise  # the scorer's own exception, with its traceback
-            return RewardResult(
-                score=0.0, reason="scorer raised", error=f"{type(exc).__name__}: {exc}"
+    def set_truncated_policy(self, policy: str) -> None:
+        """How replies cut at the token limit score: ``"explicit"`` or ``"zero"`` (see
+        ``truncated_policy``)."""
+        if policy not in TRUNCATED_POLICIES:
+            raise ValueError(
+                f"unknown truncated policy {policy!r}: use one of {list(TRUNCATED_POLICIES)}"
             )
-        if not isinstance(result, RewardResult):
-            error = f"score() returned {type(result).__name__}, not RewardResult"
-            if self.strict:
-                raise self._add_note(TypeError(error), reply)
-            return RewardResult(score=0.0, reason="scorer error", error=error)
-        try:
-            value = float(result.score)
-        except (TypeError, ValueError):
-            value = math.nan
-        if not math.isfinite(value):
-            error = f"non-finite reward {result.score!r}"
-            if self.strict:
-                raise self._add_note(ValueError(f"score() returned a {error}"), reply)
-            return RewardResult(score=0.0, reason="scorer error", error=error)
-        return result
+        self.truncated_policy = policy
 
-    def _add_note(self, exc: Exception, reply: str) -> Exception:
-        """``exc`` with a note saying where it happened: env id, seed of the last reset, reply."""
-        env_id = self.spec.id if self.spec is not None else type(self).__name__
-        shown = reply if len(reply) <= 200 else f"{reply[:100]} ... {reply[-100:]}"
-        exc.add_note(f"scoring a reply in env {env_id} (seed {self._seed}): {shown!r}")
-        return exc
+    def visible_reply(self, reply: str) -> str:
+        """The part of ``reply`` the scorer reads (``envs/scoring.visible_reply``)."""
+        return visible_reply(reply, self.stop_strings)
+
+    def score_reply(self, reply: str, task: Task) -> RewardResult:
+        """What the first ``step`` with ``reply`` scores on ``task``: ``score`` on the
+        ``visible_reply``, never raising unless strict (see ``set_strict``), never returning a
+        non-finite reward. A ``Reply`` cut at the token limit follows ``truncated_policy``. For
+        scoring outside an episode (``grpo_gym.envs.trl.EnvReward``)."""
+        reply = self.visible_reply(reply)
+        if is_truncated(reply):
+            early = truncated_result(reply, self.truncated_policy, self.reward_kind)
+            if isinstance(early, RewardResult):
+                return early
+            reply = early
+        return safe_score(self, reply, task)
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

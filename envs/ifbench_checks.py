@@ -75,8 +75,12 @@ def registry() -> Mapping[str, Any]:
 
 
 def tagger_available() -> bool:
-    """Whether nltk finds its English part-of-speech tagger (for ``words:start_verb``)."""
-    import nltk
+    """Whether nltk finds its English part-of-speech tagger (for ``words:start_verb``); False
+    without nltk (``registry`` then raises the install hint)."""
+    try:
+        import nltk
+    except ImportError:
+        return False
 
     try:
         nltk.data.find(_TAGGER)

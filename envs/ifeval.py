@@ -1,7 +1,9 @@
 """IFEval (Zhou et al., 2023) and IFEvalLike: instruction following, checked by the official
 checkers (``ifeval_checks``; optional extra ``grpo-gym[ifeval]``).
 
-* ``grpo_gym/IFEval-v0``: the 541 IFEval prompts (shipped), evaluation only.
+* ``grpo_gym/IFEval-v1``: the 541 IFEval prompts (shipped), evaluation only; its pass@1 is
+  IFEval's prompt-level strict accuracy. ``grpo_gym/IFEval-v0`` is the same env with the old
+  default ``min_words=8`` (see ``BenchmarkConfig``), kept so old reports can be reproduced.
 * ``grpo_gym/IFEvalLike-v0``: NEW prompts (a writing task plus 1-3 instructions of IFEval's 25
   types with random arguments, none equal to an IFEval prompt) for training, with a hash split.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from grpo_gym.rewards import Task
 
@@ -30,6 +32,23 @@ from .rows import Problem
 #: 1627 and 3718 contain a comma ("no_comma"); 374 and 3371 contain a forbidden word; 3369
 #: contains "right" twice (less than 2 times asked). The best reply follows all but one.
 UNFOLLOWABLE = frozenset({374, 1627, 3369, 3371, 3718})
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig(IFEvalConfig):
+    """Settings of the shipped benchmarks (IFEval-v1, IFBench-v1). As ``IFEvalConfig``, but the
+    length gate is off by default (``min_words=0``), so the reward's success is the official
+    prompt-level strict verdict and pass@1 is the official prompt-level strict accuracy.
+
+    ``min_words=8`` (opt-in; the default of the ``-v0`` ids) zeroes a reply of fewer words
+    unless it asks for a fixed short answer. Use it when training on these prompts (or on your
+    own copy of them): the official checkers judge form, not content, so replies that say
+    nothing follow many instructions ("I don't know." uses no commas; an untrained model's
+    8-token junk scored 0.33 prompt-level strict on IFBench), and the gate keeps a policy from
+    farming them. It is not the official number: on SmolLM2-135M's committed replies it gave
+    pass@1 0.183 on IFEval and 0.083 on IFBench, against official 0.200 and 0.104."""
+
+    min_words: int = 0
 
 
 class IFEval(ShippedInstructionBenchmark):
@@ -50,17 +69,26 @@ class IFEval(ShippedInstructionBenchmark):
     ## Reward
     ``reward="partial"`` (default): the fraction of instructions followed (strict check);
     ``"strict"``: 1.0 only if all are. A reply is a success when all are followed, so pass@1 is
-    IFEval's prompt-level strict accuracy. ``info["components"]`` has every instruction's strict
-    and loose verdict; evaluation adds IFEval's four official accuracies. Language detection is
-    seeded, so scores are deterministic. The reference reply is built to follow every
-    instruction (``ifeval_reference``), not written by a person.
+    IFEval's prompt-level strict accuracy. ``min_words`` (default 0, off) is an opt-in length
+    gate for training (``BenchmarkConfig``): with it pass@1 is no longer the official number.
+    ``info["components"]`` has every instruction's strict and loose verdict; evaluation adds
+    IFEval's four official accuracies, which never use the gate. Language detection is seeded,
+    so scores are deterministic. The reference reply is built to follow every instruction
+    (``ifeval_reference``), not written by a person.
 
     ## Version History
-    * v0: initial version.
+    * v1: the length gate is off by default (``min_words=0``): pass@1 is the official
+      prompt-level strict accuracy (v0 scored replies under 8 words 0, so its pass@1 was
+      lower: 0.183 against 0.200 on SmolLM2-135M's replies).
+    * v0: initial version (``min_words=8``); still registered with that default.
     """
 
     description = "IFEval's 541 prompts, official checkers, 4 official accuracies (eval only)"
+    config_class = BenchmarkConfig
     name = "IFEval"
+    #: ``envs check`` judges junk replies under the training gate: the official checkers pass
+    #: "I don't know." on dozens of prompts ("use no commas", "at most 50 words").
+    check_settings: ClassVar[Mapping[str, Any]] = {"min_words": 8}
     prompts_file = "ifeval_input_data.jsonl"
     missing_split_hint = "IFEval is evaluation only; train on grpo_gym/IFEvalLike-v0"
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
+
 NLTK_WHEEL = "llama-index-core==0.14.25"
 _WHEEL_ROOT = "llama_index/core/_static/nltk_cache/"
 #: The nltk data files taken from that wheel, by nltk resource, with their sha256 (checked on
@@ -50,8 +52,11 @@ NLTK_FILES = {
 }
 
 
-class IFEvalUnavailable(ImportError):
-    """The ``ifeval`` extra (if-verifiable, langdetect, nltk) or the nltk data is missing."""
+class IFEvalUnavailable(ImportError, gym.error.DependencyNotInstalled):
+    """The ``ifeval`` extra (if-verifiable, langdetect, nltk) or the nltk data is missing.
+
+    Also a Gymnasium ``DependencyNotInstalled``, so ``gym.make`` callers and the command line
+    (which prints Gymnasium errors as one line) report it as the missing extra it is."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,14 @@ def checker(
     return inst
 
 
+def _follows(inst: Any, reply: str) -> bool:
+    """The checker's verdict on ``reply``: an empty reply, or one it raises on, does not follow."""
+    try:
+        return bool(reply.strip() and inst.check_following(reply))
+    except Exception:  # a checker's own bug on odd text (see check_reply)
+        return False
+
+
 def check_reply(
     reply: str,
     instruction_ids: Sequence[str],
@@ -190,12 +203,14 @@ def check_reply(
 ) -> list[Verdict]:
     """One verdict per instruction (strict: the reply as is; loose: any official variant).
     With ``loose=False`` the loose verdicts are not computed (they equal the strict ones).
-    ``instructions``: as in ``checker``."""
+    ``instructions``: as in ``checker``. A checker that raises on a reply (IFBench's
+    ``format:quote_unquote`` indexes into a reply of only punctuation) counts it as not
+    followed."""
     variants = _loose_variants(reply) if loose else []
     verdicts = []
     for iid, kw in zip(instruction_ids, kwargs, strict=True):
         inst = checker(iid, kw, prompt, instructions)
-        strict = bool(reply.strip() and inst.check_following(reply))
-        lenient = strict or any(v.strip() and inst.check_following(v) for v in variants)
+        strict = _follows(inst, reply)
+        lenient = strict or any(_follows(inst, v) for v in variants)
         verdicts.append(Verdict(iid, strict, bool(lenient)))
     return verdicts

@@ -7,9 +7,14 @@ This module imports it only when the env is made, so ``grpo-gym envs list`` work
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
-from collections.abc import Mapping
+import io
+import logging
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -21,15 +26,41 @@ from grpo_gym.rewards.format import extract_tag
 from grpo_gym.rewards.pool import CheckTimeout, WorkerError, get_pool, run_limited
 from grpo_gym.rewards.types import RewardResult, Task
 
-from .base import EnvSettingsError, TextEnv
+from .base import MAX_PROMPT_CHARS, EnvSettingsError, TextEnv
 from .reasoning_gym_tasks import register_task_envs
 from .registry import register
 
 ENV_ID = "grpo_gym/ReasoningGym-v0"
 ANSWER_FORMAT = "Give your final answer inside <answer></answer> tags."
 _RESERVED = ("seed", "size")  # set per task by the env: the reset seed decides the task
-_ITEMS: dict[tuple[str, str, int], tuple[Any, dict[str, Any]]] = {}  # a few recent items
+_ITEMS: dict[tuple[str, str, int], tuple[Any, dict[str, Any], str]] = {}  # a few recent items
 _ITEMS_LIMIT = 256
+#: Item seeds drawn for one task at most: a task whose prompt does not fit the observation
+#: space (``MAX_PROMPT_CHARS``) is redrawn (codeio: 8 of 300 seeds; 1 in 3000 is still too long
+#: after 3 draws at that rate, so 64 draws never run out in practice).
+MAX_REDRAWS = 64
+_QUIET = threading.RLock()  # one generation at a time inside the stdout/stderr redirection
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _captured() -> Iterator[io.StringIO]:
+    """Everything reasoning-gym's generators print or warn inside the block goes into the yielded
+    buffer, not to the user's terminal (codeio prints "Error generating I/O pair: No module named
+    'scipy'" and its generated code raises SyntaxWarnings). stdout, stderr and the warnings
+    filters are process-wide, so generations are serialised by a lock: two overlapping
+    redirections could otherwise leave ``sys.stdout`` pointing at a buffer."""
+    buf = io.StringIO()
+    with (
+        _QUIET,
+        contextlib.redirect_stdout(buf),
+        contextlib.redirect_stderr(buf),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        yield buf
+    for w in caught:
+        buf.write(f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})\n")
 
 
 class ReasoningGymUnavailable(ImportError):
@@ -38,7 +69,8 @@ class ReasoningGymUnavailable(ImportError):
 
 def _reasoning_gym() -> Any:
     try:
-        import reasoning_gym
+        with _captured():  # importing it compiles every generator: SyntaxWarnings
+            import reasoning_gym
     except ImportError:
         raise ReasoningGymUnavailable(
             f"{ENV_ID} needs reasoning-gym: pip install 'grpo-gym[reasoning-gym]'"
@@ -48,13 +80,25 @@ def _reasoning_gym() -> Any:
 
 def _item(task: str, options: Mapping[str, Any], seed: int) -> tuple[Any, dict[str, Any]]:
     """reasoning-gym's dataset of ``task`` seeded with ``seed`` (one item) and that item."""
+    dataset, entry, _ = _generated(task, options, seed)
+    return dataset, entry
+
+
+def _generated(task: str, options: Mapping[str, Any], seed: int) -> tuple[Any, dict[str, Any], str]:
+    """``_item`` and what the generator printed or warned while making it ("" if nothing)."""
     key = (task, repr(sorted(options.items())), seed)
     hit = _ITEMS.get(key)
     if hit is None:
-        dataset = _reasoning_gym().create_dataset(task, seed=seed, size=1, **options)
+        rg = _reasoning_gym()
+        with _captured() as out:
+            dataset = rg.create_dataset(task, seed=seed, size=1, **options)
+            entry = dataset[0]
+        noise = out.getvalue().strip()
+        if noise:
+            log.debug("reasoning-gym %s (item seed %d) said: %s", task, seed, noise)
         if len(_ITEMS) >= _ITEMS_LIMIT:
             _ITEMS.clear()
-        hit = _ITEMS[key] = (dataset, dataset[0])
+        hit = _ITEMS[key] = (dataset, entry, noise)
     return hit
 
 
@@ -161,6 +205,11 @@ class ReasoningGym(TextEnv):
 
     ## Observation
     reasoning-gym's question, then ``"Give your final answer inside <answer></answer> tags."``
+    Always within the observation space (``MAX_PROMPT_CHARS`` characters): an item whose prompt
+    is longer (codeio: 8 of 300 seeds) is redrawn from the same ``np_random``, so the seed still
+    decides the task (``metadata["redraws"]`` counts the redraws). What the generator prints or
+    warns (codeio: "Error generating I/O pair: ...", SyntaxWarnings) is kept out of the
+    terminal: it is in ``metadata["generator_output"]`` and logged at DEBUG level.
 
     ## Action
     The reply (str). The answer is the content of its last ``<answer>...</answer>`` tag (else
@@ -184,7 +233,9 @@ class ReasoningGym(TextEnv):
     Levels whose settings the task itself rejects (a few curricula reach them) are left out.
 
     ## Version History
-    * v0: initial version (reasoning-gym >= 0.1.25).
+    * v0: initial version (reasoning-gym >= 0.1.25). Later fixed: a seed whose item's prompt
+      exceeded the observation space (breaking Gymnasium's contract) now poses a redrawn item;
+      every other seed poses the same task as before.
     """
 
     description = "Any reasoning-gym task (task=NAME), scored by reasoning-gym's score_answer"
@@ -205,18 +256,30 @@ class ReasoningGym(TextEnv):
 
     def generate_task(self, rng: np.random.Generator) -> Task:
         cfg = self.config
-        seed = int(rng.integers(0, 2**31 - 1))
-        _, entry = _item(cfg.task, cfg.options, seed)
-        return Task(
-            prompt=f"{entry['question'].strip()}\n\n{ANSWER_FORMAT}",
-            answer=entry["answer"],
-            metadata={
-                "task": cfg.task,
-                "options": dict(cfg.options),
-                "item_seed": seed,
-                "timeout": float(cfg.score_timeout),
-            },
-        )
+        redraws = 0
+        while True:
+            seed = int(rng.integers(0, 2**31 - 1))
+            _, entry, noise = _generated(cfg.task, cfg.options, seed)
+            prompt = f"{entry['question'].strip()}\n\n{ANSWER_FORMAT}"
+            if len(prompt) <= MAX_PROMPT_CHARS:  # else outside the observation space: redraw
+                break
+            redraws += 1
+            if redraws == MAX_REDRAWS:
+                raise RuntimeError(
+                    f"reasoning-gym task {cfg.task!r} made {MAX_REDRAWS} prompts in a row longer "
+                    f"than the observation space's {MAX_PROMPT_CHARS} characters: lower its size "
+                    "options"
+                )
+        meta = {
+            "task": cfg.task,
+            "options": dict(cfg.options),
+            "item_seed": seed,
+            "timeout": float(cfg.score_timeout),
+            "redraws": redraws,
+        }
+        if noise:
+            meta["generator_output"] = noise
+        return Task(prompt=prompt, answer=entry["answer"], metadata=meta)
 
     def reference(self, task: Task) -> str:
         return f"<answer>{task.answer}</answer>"

@@ -14,6 +14,10 @@ what ``env.step(reply)`` returns after ``env.reset(seed=seed, options={"split": 
     trainer = GRPOTrainer(model=..., reward_funcs=[EnvReward()], train_dataset=dataset,
                           args=GRPOConfig(...))
 
+``EnvReward(max_completion_length=N, eos_token_id=tokenizer.eos_token_id)`` (N as in TRL's
+config) also tells the env which completions TRL cut at the token limit, so they score as the
+env's ``truncated_policy`` says (an answer scorer then takes only an explicit final answer).
+
 The dataset has two columns: ``prompt`` in TRL's conversational format (the env's system
 prompt, if any, then the user message) and ``task`` (the ``TaskSpec`` JSON). Datasets of
 several envs concatenate (``datasets.concatenate_datasets``): each row names its env.
@@ -31,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grpo_gym.rewards.trl_adapter import completion_text, missing_column
-from grpo_gym.rewards.types import RewardResult, Task
+from grpo_gym.rewards.types import Reply, RewardResult, Task
 
 from .base import SPLITS, TextEnv
 from .registry import make, resolve_id
@@ -189,11 +193,19 @@ class EnvReward:
         check_prompts: raise ``TaskMismatchError`` if a row's prompt differs from the prompt
             its spec rebuilds (a stale dataset), instead of scoring against another task.
         name: the name TRL logs the reward under.
+        max_completion_length: TRL's ``max_completion_length``. With it (and ``eos_token_id``),
+            a completion whose ``completion_ids`` (which TRL passes to reward functions) fill
+            the limit without ending in EOS is scored as cut at the token limit
+            (``Reply(finish_reason="length")``: only an explicit final answer counts). None:
+            every completion is scored as finished.
+        eos_token_id: the tokenizer's EOS id (or ids) that end a finished completion.
     """
 
     task_column: str = TASK_COLUMN
     check_prompts: bool = True
     name: str = "env_reward"
+    max_completion_length: int | None = None
+    eos_token_id: int | tuple[int, ...] | None = None
     _envs: dict[str, TextEnv] = field(default_factory=dict, init=False, repr=False, compare=False)
     _tasks: dict[str, tuple[TextEnv, Task, str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -212,6 +224,8 @@ class EnvReward:
             "task_column": self.task_column,
             "check_prompts": self.check_prompts,
             "name": self.name,
+            "max_completion_length": self.max_completion_length,
+            "eos_token_id": self.eos_token_id,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -250,7 +264,16 @@ class EnvReward:
         """A reply that earns the env's maximum on this task (the env's reference reply)."""
         return self.task(spec_json)[2]
 
-    def score(self, completion: Any, spec_json: str, prompt: Any = None) -> RewardResult:
+    def truncated(self, ids: Sequence[int] | None) -> bool:
+        """Whether TRL's ``completion_ids`` of one completion were cut at the token limit."""
+        if ids is None or self.max_completion_length is None or self.eos_token_id is None:
+            return False
+        eos = {self.eos_token_id} if isinstance(self.eos_token_id, int) else set(self.eos_token_id)
+        return len(ids) >= self.max_completion_length and (not ids or ids[-1] not in eos)
+
+    def score(
+        self, completion: Any, spec_json: str, prompt: Any = None, *, truncated: bool = False
+    ) -> RewardResult:
         """The env's full ``RewardResult`` for one completion (str or chat messages)."""
         env, task, _ = self.task(spec_json)
         if self.check_prompts and prompt is not None and _prompt_text(prompt) != task.prompt:
@@ -259,7 +282,8 @@ class EnvReward:
                 f"({spec_json}): the env or its settings changed since the dataset was built. "
                 "Rebuild the dataset with to_trl_dataset (or pass check_prompts=False)"
             )
-        return env.score_reply(completion_text(completion), task)
+        text = completion_text(completion)
+        return env.score_reply(Reply(text, "length" if truncated else "stop"), task)
 
     def __call__(
         self, prompts: Sequence[Any] | None, completions: Sequence[Any], **columns: Any
@@ -269,7 +293,8 @@ class EnvReward:
         if len(specs) != len(completions):
             raise ValueError(f"{len(completions)} completions for {len(specs)} task specs")
         rows = prompts if prompts is not None else [None] * len(completions)
+        ids = columns.get("completion_ids") or [None] * len(completions)
         return [
-            float(self.score(c, s, p).score)  # finite: score_reply guarantees it
-            for c, s, p in zip(completions, specs, rows, strict=True)
+            float(self.score(c, s, p, truncated=self.truncated(i)).score)  # finite: score_reply
+            for c, s, p, i in zip(completions, specs, rows, ids, strict=True)
         ]

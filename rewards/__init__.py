@@ -53,7 +53,7 @@ from .mathparse import MathParseError, parse_math
 from .pool import CheckTimeout, WorkerError, get_pool, run_limited, shutdown_pool
 from .rubric import PassFail, Rubric, RubricItem, TaskRubric
 from .trl_adapter import FromTrl, MissingColumnError, ToTrl
-from .types import RewardFn, RewardResult, Task
+from .types import Reply, RewardFn, RewardResult, Task, finish_reason, is_truncated
 
 __all__ = [
     "EXTRACTION_MODES",
@@ -79,6 +79,7 @@ __all__ = [
     "PassFail",
     "Placeholders",
     "Postscript",
+    "Reply",
     "RewardFn",
     "RewardResult",
     "Rubric",
@@ -100,7 +101,9 @@ __all__ = [
     "extract_boxed",
     "extract_gold",
     "extract_tag",
+    "finish_reason",
     "get_pool",
+    "is_truncated",
     "math_reward",
     "paragraphs_in_range",
     "parse_math",

@@ -9,7 +9,9 @@ candidates before the final one):
   stands between them (spaces, math delimiters, spacing commands, one comma or semicolon,
   ``and``/``or``, ``&``): ``\\boxed{1}, \\boxed{2}`` is the answer ``1, 2``. Any other text
   between boxes (``a = \\boxed{2} and b = \\boxed{5}, hence a + b = \\boxed{7}``) separates
-  them, and the final box (``7``) is the answer.
+  them, and the final box (``7``) is the answer. An unclosed box (a reply cut off after
+  ``\\boxed{``) is no answer: the closed boxes before it count, and without one the other
+  modes run as if it were not there.
 - ``answer_tag``: ``<answer>...</answer>`` (a box inside the tag is unwrapped).
 - ``final_answer``: ``... final answer is X`` / ``Final Answer: X``.
 - ``answer_colon``: ``Answer: X`` (also ``**Answer:** X``).
@@ -178,8 +180,8 @@ def _boxes_adjacent(between: str) -> bool:
 
 
 def _extract_boxed(text: str, join_adjacent: bool) -> str | None:
-    """The last box (joined with the boxes right before it when they belong together)."""
-    boxes = find_boxed(text)
+    """The last closed box (joined with the boxes right before it when they belong together)."""
+    boxes = find_boxed(text, closed_only=True)
     if not boxes:
         return None
     group = [boxes[-1]]
@@ -287,7 +289,7 @@ def _fallback(text: str, modes: Sequence[str]) -> tuple[int, str] | None:
 def _mode(text: str, mode: str, join_adjacent: bool) -> tuple[int, str] | None:
     """``(end position, answer)`` of the last match of ``mode`` in ``text``."""
     if mode == "boxed":
-        boxes = find_boxed(text)
+        boxes = find_boxed(text, closed_only=True)  # an unclosed trailing box is no answer
         ans = _extract_boxed(text, join_adjacent) if boxes else None
         return (boxes[-1][1], ans) if ans else None
     if mode == "answer_tag":

@@ -16,21 +16,27 @@ a whitelist, or parsed by the ANTLR LaTeX grammar.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from .echo import ECHO_REASON, restates_problem
 from .equivalence import check_pair
 from .extract import extract_answer, extract_gold
 from .math_config import MathVerifyConfig, resolve_config
 from .mathparse import clear_parse_cache
 from .numbers import Num, numbers_equal, parse_number
 from .pool import CheckTimeout, WorkerError, get_pool
-from .types import RewardResult, Task
+from .truncation import scorable_prefix
+from .types import RewardResult, Task, is_truncated
 from .unicode_math import ascii_math
 
 __all__ = ["clear_math_caches", "math_reward", "verify", "verify_batch"]
+
+TRUNCATED_NO_ANSWER = "cut at the token limit before a finished final answer"
 
 
 def _result(
@@ -55,8 +61,15 @@ def _gold(gold: str, join_adjacent_boxed: bool, max_chars: int) -> tuple[str | N
     return ans, (parse_number(ans) if ans is not None else None)
 
 
-def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult | tuple[str, str]:
-    """Extraction and the in-process fast paths: a final result, or the answers to check."""
+def _prepare(
+    gold: str, completion: str, cfg: MathVerifyConfig, prompt: str | None = None
+) -> RewardResult | tuple[str, str]:
+    """Extraction and the in-process fast paths: a final result, or the answers to check.
+
+    With the task's ``prompt``, an answer that restates the expression the problem asks to
+    transform ("Simplify $\\sqrt{242}$" answered ``\\sqrt{242}``) scores 0 (the echo rule,
+    :mod:`.echo`); the gold itself is never an echo. Without a prompt there is no echo check.
+    """
     if not isinstance(gold, str) or not isinstance(completion, str):
         return _result(False, None, "not a string")
     gold_ans, g = _gold(gold, cfg.join_adjacent_boxed, cfg.max_input_chars)
@@ -72,9 +85,22 @@ def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult 
         return _result(False, None, "no answer found")
     if len(pred) > cfg.max_answer_chars:
         return _result(False, pred[: cfg.max_answer_chars], "answer too long")
-    if "".join(pred.split()) == "".join(gold_ans.split()):
-        return _result(True, pred)
+    if prompt is not None and restates_problem(pred, prompt, gold=gold_ans):
+        return _result(False, pred, ECHO_REASON)
     p = parse_number(pred)
+    if g is not None and p is None:
+        p = _value_ending_a_computation(pred)  # "1 + 1/2 + ... = 4": its value, 4
+    if (
+        g is not None
+        and p is not None
+        and prompt is not None
+        and _in_cents(pred, completion, prompt)
+    ):
+        p = dataclasses.replace(
+            p, value=p.value / 100
+        )  # "10 cents" where the question counts dollars
+    elif "".join(pred.split()) == "".join(gold_ans.split()):
+        return _result(True, pred)
     if g is not None and p is not None:
         ok = numbers_equal(
             g,
@@ -88,6 +114,36 @@ def _prepare(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult 
     return gold_ans, pred
 
 
+_CENTS_RE = re.compile(r"\bcents?\b|¢")
+_CENTS_AFTER_RE = re.compile(r"\s*(?:cents?\b|¢)")
+_LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_LETTER_RE = re.compile(r"[A-Za-z]")
+
+
+def _in_cents(pred: str, completion: str, prompt: str) -> bool:
+    """The answer is counted in cents (``10 cents``, or ``20`` followed by "cents" in the reply)
+    while the question never speaks of cents (it counts dollars): "10 cents" is not $10."""
+    if "cent" in prompt.lower() or "¢" in prompt:
+        return False
+    at = completion.rfind(pred)
+    after = completion[at + len(pred) : at + len(pred) + 12] if at >= 0 else ""
+    return bool(_CENTS_RE.search(pred) or _CENTS_AFTER_RE.match(after))
+
+
+def _value_ending_a_computation(pred: str) -> Num | None:
+    """The plain number after the last ``=`` of an answer that is a computation of constants
+    (``1+\\frac{1}{2}+\\frac{1}{4}+\\cdots = 4``, which the parser cannot read), else None.
+
+    Only when the left side names no variable: ``x + 1 = 4`` is not the value 4.
+    """
+    lhs, eq, rhs = pred.rpartition("=")
+    if not eq or lhs.endswith(("<", ">", "!", "\\")) or not lhs.strip():
+        return None
+    if _LETTER_RE.search(_LATEX_COMMAND_RE.sub(" ", lhs)):
+        return None
+    return parse_number(rhs)
+
+
 def _symbolic(gold_ans: str, pred: str, cfg: MathVerifyConfig) -> RewardResult:
     try:
         ok, reason = get_pool(cfg.workers).run(check_pair, gold_ans, pred, cfg, timeout=cfg.timeout)
@@ -98,9 +154,11 @@ def _symbolic(gold_ans: str, pred: str, cfg: MathVerifyConfig) -> RewardResult:
     return _result(ok, pred, reason)
 
 
-def _score(gold: str, completion: str, cfg: MathVerifyConfig) -> RewardResult:
+def _score(
+    gold: str, completion: str, cfg: MathVerifyConfig, prompt: str | None = None
+) -> RewardResult:
     try:
-        prepared = _prepare(gold, completion, cfg)
+        prepared = _prepare(gold, completion, cfg, prompt)
         if isinstance(prepared, RewardResult):
             return prepared
         return _symbolic(*prepared, cfg)
@@ -118,6 +176,9 @@ def math_reward(
         task: its ``answer`` is the gold answer (plain, ``$...$`` or boxed).
         config: a :class:`MathVerifyConfig`; ``options`` (its field names) override it.
 
+    A reply cut at the token limit (``Reply`` with ``finish_reason="length"``) is scored only
+    on an explicit, finished final answer (``rewards/truncation.py``): never on the last number.
+
     Returns:
         RewardResult with ``components={"correct": score}``, ``extracted`` (the answer found),
         ``reason`` ("no answer found", "not equivalent", "unparseable", "timeout", ...) and
@@ -126,7 +187,14 @@ def math_reward(
     cfg = resolve_config(config, options)
     if task.answer is None:
         return _result(False, None, "task has no answer")
-    return _score(task.answer, completion, cfg)
+    if is_truncated(completion):
+        text = ascii_math(completion[-cfg.max_input_chars :])
+        how = scorable_prefix(text, cfg.modes, join_adjacent_boxed=cfg.join_adjacent_boxed)
+        if how is None:
+            return _result(False, None, TRUNCATED_NO_ANSWER)
+        completion, modes = how
+        cfg = dataclasses.replace(cfg, modes=modes)
+    return _score(task.answer, completion, cfg, task.prompt)
 
 
 def verify(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,55 @@ class RewardResult:
 
 
 RewardFn = Callable[[str, Task], RewardResult]
+
+FinishReason = Literal["stop", "length"]
+FINISH_REASONS = ("stop", "length")
+
+
+class Reply(str):
+    """A model reply that knows how its generation ended: the channel from engine to scorer.
+
+    ``finish_reason`` is ``"stop"`` (the model ended its turn: EOS, end-of-turn token or one of
+    the env's stop strings), ``"length"`` (cut at the token limit, ``max_new_tokens``) or None
+    (unknown: a plain ``str`` reply is treated as ``"stop"``). It is a ``str``, so every env,
+    reward function and Gymnasium check takes it unchanged; scorers that care read
+    :func:`finish_reason`. Slicing or concatenating returns a plain ``str`` (the reason is lost
+    on purpose: a piece of a reply is not the reply); :func:`with_finish_reason` re-attaches it.
+
+    >>> r = Reply("so the answer is 4", "length")
+    >>> r == "so the answer is 4", finish_reason(r)
+    (True, 'length')
+    """
+
+    finish_reason: FinishReason | None
+
+    def __new__(cls, text: str, finish_reason: FinishReason | None = None) -> Reply:
+        if finish_reason is not None and finish_reason not in FINISH_REASONS:
+            raise ValueError(
+                f"finish_reason must be one of {FINISH_REASONS} or None, got {finish_reason!r}"
+            )
+        obj = super().__new__(cls, text)
+        obj.finish_reason = finish_reason
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (async vector envs, worker pools)
+        return (Reply, (str(self), self.finish_reason))
+
+    def __repr__(self) -> str:
+        return f"Reply({str.__repr__(self)}, finish_reason={self.finish_reason!r})"
+
+
+def finish_reason(reply: str) -> FinishReason | None:
+    """How ``reply`` ended: ``"stop"``, ``"length"``, or None for a plain ``str``."""
+    return getattr(reply, "finish_reason", None)
+
+
+def is_truncated(reply: str) -> bool:
+    """True when ``reply`` was cut at the token limit (``finish_reason == "length"``)."""
+    return finish_reason(reply) == "length"
+
+
+def with_finish_reason(text: str, like: str) -> str:
+    """``text`` carrying ``like``'s finish reason (a plain ``str`` when ``like`` has none)."""
+    reason = finish_reason(like)
+    return text if reason is None else Reply(text, reason)

@@ -11,11 +11,14 @@ import torch
 from grpo_gym.agent import cpu_share
 
 
-def test_importing_grpo_gym_first_sets_passive_openmp_waits() -> None:
-    code = (
-        "import os, grpo_gym, torch; print(os.environ['OMP_WAIT_POLICY'], grpo_gym.OMP_POLICY_SET)"
-    )
+def test_importing_the_agent_first_sets_passive_openmp_waits_and_envs_leave_them() -> None:
+    code = "import os, grpo_gym.agent.openmp_policy as a, torch; print(os.environ['OMP_WAIT_POLICY'], a.OMP_POLICY_SET)"
     env = {"PATH": "/usr/bin:/bin"}
+    envs_only = (
+        "import os, grpo_gym.envs, grpo_gym.rewards; print(os.environ.get('OMP_WAIT_POLICY'))"
+    )
+    out = subprocess.run([sys.executable, "-c", envs_only], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["None"], out.stderr
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["PASSIVE", "True"], out.stderr
     mine = subprocess.run(

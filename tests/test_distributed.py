@@ -23,7 +23,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.test_trainer import tiny_cfg
+from tests.helpers import tiny_cfg
+
+pytestmark = pytest.mark.slow  # minutes of subprocesses: `make test-slow` (CI) runs it
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "tests" / "dist_worker.py"

@@ -16,6 +16,7 @@ from gymnasium.utils.env_checker import check_env
 import grpo_gym.envs as ge
 from grpo_gym.envs.base import EnvUsageError, task_split
 from grpo_gym.envs.checks import BAD_REPLIES, no_known_reference
+from tests.helpers import env_params
 
 # The shipped envs (not reasoning-gym's: test_reasoning_gym; not the test-only envs other test
 # modules register, whichever modules were collected first).
@@ -53,7 +54,7 @@ def test_the_suite_is_registered() -> None:
     assert {f"grpo_gym/{name}-v0" for name in expected} <= set(ENV_IDS)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", env_params(ENV_IDS))
 def test_gymnasium_check_env(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     with warnings.catch_warnings():
@@ -61,7 +62,7 @@ def test_gymnasium_check_env(env_id: str) -> None:
         check_env(env)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", env_params(ENV_IDS))
 def test_seed_alone_determines_the_task(env_id: str) -> None:
     a, b = gym.make(env_id), gym.make(env_id)
     prompts = []
@@ -74,7 +75,7 @@ def test_seed_alone_determines_the_task(env_id: str) -> None:
     assert len(set(prompts)) > 1, "different seeds should give different tasks"
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", env_params(ENV_IDS))
 def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
     env = gym.make(env_id)
     top = env.unwrapped.max_reward
@@ -88,13 +89,15 @@ def test_reference_scores_max_and_bad_replies_score_lower(env_id: str) -> None:
             assert reward == pytest.approx(top), (prompt, info["reference"], step_info["reason"])
             assert terminated and not truncated and step_info["is_success"]
         _, info = env.reset(seed=seed)
+        # an official metric that credits junk (IFEval, IFBench) is judged under its gate
+        judge = gym.make(env_id, **getattr(env.unwrapped, "check_settings", {})).unwrapped
         for reply in BAD_REPLIES:
-            result = env.unwrapped.score(reply, info["task"])
+            result = judge.score(reply, info["task"])
             assert result.score < top, (reply, result)
             assert result.error is None, result.error
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", env_params(ENV_IDS))
 def test_train_and_test_splits_are_disjoint(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     splits = _splits(env)
@@ -115,7 +118,7 @@ def test_train_and_test_splits_are_disjoint(env_id: str) -> None:
         assert all(_split_of(env, t) == sp for t in ts)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", env_params(ENV_IDS))
 def test_step_before_reset_and_after_the_end_raise(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     with pytest.raises(EnvUsageError, match="before reset"):
@@ -150,6 +153,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_prompts_are_equal_across_processes_with_different_hash_seeds() -> None:
     outs = []
     for hash_seed in ("1", "2"):

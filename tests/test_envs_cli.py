@@ -96,7 +96,7 @@ def test_check_passes_on_builtin_envs(capsys: pytest.CaptureFixture[str]) -> Non
         capsys, "envs", "check", "ArithmeticEasy-v0", "grpo_gym/Factor-v0", "--n", "2"
     )
     assert code == 0, out
-    assert out.count("ok  ") == 8 and "2 env(s) checked, 0 failure(s)" in out
+    assert out.count("ok  ") == 10 and "2 env(s) checked, 0 failure(s)" in out
 
 
 class BrokenReference(ge.TextEnv):

@@ -190,6 +190,7 @@ def test_a_broken_plugin_warns_and_the_rest_still_loads(tmp_path: Path) -> None:
     assert proc.stdout.strip() == "plugin module_plugin"
 
 
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_example_plugin_package_appears_in_envs_list(tmp_path: Path) -> None:
     target = tmp_path / "site"
     pip = subprocess.run(

@@ -13,6 +13,7 @@ import pytest
 import grpo_gym.envs as ge
 from grpo_gym.envs.arithmetic import Arithmetic
 from grpo_gym.envs.base import task_split
+from tests.helpers import env_params
 
 
 def _has_both_splits(env_id: str) -> bool:
@@ -65,7 +66,7 @@ def _contains_any(texts: Iterable[str], needles: Iterable[str]) -> list[tuple[st
     return [(t, n) for t in texts for n in needles if n in t]
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("env_id", env_params(ENV_IDS))
 def test_every_task_is_in_the_split_of_its_key(env_id: str) -> None:
     env = gym.make(env_id).unwrapped
     # official split files decide for a dataset's rows (split_of); a hash of the key elsewhere
@@ -91,7 +92,7 @@ def test_no_key_or_prompt_is_train_in_one_env_and_test_in_another() -> None:
 
 
 @pytest.mark.parametrize("wrapper", sorted(WRAPPERS))
-@pytest.mark.parametrize(("inner", "settings"), INNERS, ids=lambda x: str(x or ""))
+@pytest.mark.parametrize(("inner", "settings"), env_params(INNERS), ids=lambda x: str(x or ""))
 def test_a_wrapper_never_trains_on_its_inner_envs_test_prompts(
     wrapper: str, inner: str, settings: dict
 ) -> None:
@@ -105,7 +106,7 @@ def test_a_wrapper_never_trains_on_its_inner_envs_test_prompts(
 
 
 @pytest.mark.parametrize("wrapper", sorted(WRAPPERS))
-@pytest.mark.parametrize(("inner", "settings"), INNERS, ids=lambda x: str(x or ""))
+@pytest.mark.parametrize(("inner", "settings"), env_params(INNERS), ids=lambda x: str(x or ""))
 def test_a_wrapper_splits_on_its_inner_envs_key(wrapper: str, inner: str, settings: dict) -> None:
     """By key: a wrapper's task has the inner env's key and lands in the inner env's split."""
     outer = {WRAPPERS[wrapper]: inner, **settings}

@@ -13,7 +13,7 @@ import tests.hostile_envs  # noqa: F401  (registers grpo_gym_hostile/* envs)
 from grpo_gym.agent.errors import EnvStuckError
 from grpo_gym.agent.rollout import EnvPool, PromptRequest, collect
 from grpo_gym.agent.trainer import train
-from tests.test_trainer import tiny_cfg
+from tests.helpers import tiny_cfg
 
 HOSTILE, SLEEPY, LETTER = (
     "grpo_gym_hostile/Hostile-v0",

@@ -14,7 +14,7 @@ from grpo_gym.envs.benchmark_data import shipped_rows
 from grpo_gym.envs.ifbench_checks import NEEDS_TAGGER, registry, tagger_available
 from grpo_gym.envs.ifeval_checks import NLTK_FILES, check_reply, ensure_nltk
 from grpo_gym.envs.instruction_env import aggregate_ifeval
-from tests.test_ifeval import verdicts_in_two_processes
+from tests.helpers import verdicts_in_two_processes
 
 ROWS = shipped_rows("ifbench_test.jsonl")
 #: instruction id -> (kwargs as IFBench writes them, a reply that follows, one that violates)
@@ -102,5 +102,6 @@ print(json.dumps([[v.strict for v in check_reply(replies[r["prompt"]], r["instru
 """
 
 
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_verdicts_are_the_same_in_every_process() -> None:
     assert len(verdicts_in_two_processes(_VERDICTS)) == 72

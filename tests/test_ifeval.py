@@ -3,11 +3,6 @@ follows and violates), determinism, the four official metrics, and IFEvalLike's 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import gymnasium as gym
 import pytest
 
@@ -16,6 +11,7 @@ from grpo_gym.envs.benchmark_data import shipped_rows
 from grpo_gym.envs.ifeval import UNFOLLOWABLE
 from grpo_gym.envs.ifeval_checks import check_reply, registry
 from grpo_gym.envs.instruction_env import aggregate_ifeval
+from tests.helpers import verdicts_in_two_processes
 
 LONG = " ".join(["The quiet river runs past the old mill every morning."] * 40)
 #: instruction id -> (kwargs, a reply that follows it, a reply that violates it)
@@ -80,22 +76,7 @@ print(json.dumps([[v.strict for v in c.check_reply(reply, r["instruction_id_list
 """
 
 
-def verdicts_in_two_processes(script: str) -> list[list]:
-    """The JSON last printed by ``script``, run in two processes with different hash seeds
-    (each must print the same); no nltk download may be attempted."""
-    outs = []
-    for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        proc = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        assert "nltk_data" not in proc.stderr  # no download was attempted
-        outs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    assert outs[0] == outs[1]
-    return outs[0]
-
-
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_verdicts_are_the_same_in_every_process() -> None:
     assert len(verdicts_in_two_processes(_VERDICTS)) > 20
 

@@ -20,7 +20,7 @@ from grpo_gym.agent.lora import LoraSettings, apply_lora, is_lora
 from grpo_gym.agent.step import grpo_step, sample_groups
 from grpo_gym.agent.trainer import train
 from grpo_gym.cli import main
-from tests.test_trainer import tiny_cfg
+from tests.helpers import tiny_cfg
 
 pytest.importorskip("peft", reason="LoRA tests need the lora extra (make setup installs it)")
 
@@ -118,6 +118,7 @@ def test_lora_checkpoint_holds_the_adapter_and_exports_a_plain_model(
     assert main(["export", "--checkpoint", str(tmp_path), "--output", str(tmp_path / "x")]) == 2
 
 
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_lora_resume_reproduces_an_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path) -> None:
     def cfg(out: str, steps: int, **kw):
         return tiny_cfg(tiny_model_dir, tmp_path / out, steps=steps, lr=5e-2, lora=LORA, **kw)

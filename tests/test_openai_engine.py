@@ -289,3 +289,16 @@ def test_training_refuses_the_openai_engine() -> None:
 
     with pytest.raises(ValueError, match="only evaluates"):
         GRPOConfig.from_dict({"sampling": {"engine": "openai"}})
+
+
+def test_stop_strings_reach_the_server_and_finish_reasons_come_back(serve) -> None:
+    def cut(body: dict[str, Any], attempt: int) -> tuple[int, dict[str, Any]]:
+        return 200, _completion("So the answer is 4", finish="length" if attempt == 1 else "stop")
+
+    server = serve(cut)
+    policy = _policy(server.url, concurrency=1)
+    replies = policy([[{"role": "user", "content": "q"}]], n=2, stop=("Question:", "</s>"))
+    assert [r.finish_reason for r in replies] == ["length", "stop"]  # type: ignore[attr-defined]
+    assert server.requests[0]["stop"] == ["Question:", "</s>"]
+    policy([[{"role": "user", "content": "q"}]], n=1)
+    assert "stop" not in server.requests[-1]  # no stop strings: none sent

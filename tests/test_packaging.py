@@ -7,9 +7,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_wheel_layout(tmp_path: Path) -> None:
     proc = subprocess.run(
         [

@@ -14,7 +14,7 @@ from grpo_gym.agent.engines import HFSampler
 from grpo_gym.agent.prompts import plain_prompt, template_warning
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
-from tests.test_trainer import tiny_cfg
+from tests.helpers import tiny_cfg
 
 CONV = [
     {"role": "system", "content": "Answer briefly."},

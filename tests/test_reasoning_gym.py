@@ -104,7 +104,18 @@ def test_the_task_table_is_the_installed_reasoning_gyms() -> None:
         assert rg.factory.DATASETS[task][0].__module__.split(".")[1] == category, task
 
 
-@pytest.mark.parametrize("task", sorted(task_category()))
+#: A handful of tasks, one per kind of scorer, run in the fast suite; the sweep over every task
+#: runs in the slow suite (`make test-slow`).
+FAST_TASKS = frozenset({"chain_sum", "leg_counting", "basic_arithmetic", "word_sorting", "codeio"})
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        t if t in FAST_TASKS else pytest.param(t, marks=pytest.mark.slow)
+        for t in sorted(task_category())
+    ],
+)
 def test_each_tasks_own_answer_scores_one_and_garbage_less(task: str) -> None:
     env = gym.make(task_env_id(task))
     _, info = env.reset(seed=1)

@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 import tests.fixture_envs  # noqa: F401  (registers grpo_gym_test/* envs)
 from grpo_gym.agent.checkpoint import STATE_FILE
 from grpo_gym.agent.trainer import train
-from tests.test_trainer import tiny_cfg
+from tests.helpers import tiny_cfg
 
 
 def _mode(path: Path) -> int:

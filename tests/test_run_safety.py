@@ -26,7 +26,7 @@ from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.errors import CheckpointWriteError, NothingToTrain, RunDirError
 from grpo_gym.agent.interrupt import StopSignals
 from grpo_gym.agent.trainer import train
-from tests.test_trainer import tiny_cfg
+from tests.helpers import tiny_cfg
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -207,6 +207,7 @@ def test_stop_signals_first_requests_a_stop_second_stops_at_once() -> None:
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_sigterm_mid_run_saves_says_how_to_resume_and_exits_nonzero(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:

@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # minutes of subprocesses: `make test-slow` (CI) runs it
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -21,26 +21,7 @@ from grpo_gym.agent.logprobs import completion_logprobs
 from grpo_gym.agent.rollout import EnvPool, PromptRequest, collect
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train
-
-
-def tiny_cfg(model_dir: Path, out: Path, **kw) -> GRPOConfig:
-    base = dict(
-        model=str(model_dir),
-        env=("grpo_gym_test/Letter-v0",),
-        steps=2,
-        prompts_per_step=2,
-        group_size=4,
-        max_new_tokens=12,
-        lr=1e-3,
-        beta=0.04,
-        device="cpu",
-        output_dir=str(out),
-        eval_before_after=False,
-        progress=False,
-        seed=0,
-    )
-    base.update(kw)
-    return GRPOConfig.from_dict(base)
+from tests.helpers import tiny_cfg
 
 
 @pytest.mark.parametrize(
@@ -440,6 +421,7 @@ print(base, kept, rss_mib())
     not Path("/proc/self/status").exists() or platform.libc_ver()[0] != "glibc",
     reason="glibc on Linux only",
 )
+@pytest.mark.slow  # subprocesses: `make test-slow`
 def test_release_freed_memory_gives_the_kept_peak_back() -> None:
     out = subprocess.run(
         [sys.executable, "-c", _RSS_PROBE], capture_output=True, text=True, check=True

@@ -33,7 +33,9 @@ class Engine(Protocol):
 
     config: SamplingConfig
 
-    def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation: ...
+    def generate(
+        self, conversations: Sequence[Conversation], n: int = 1, stop: Sequence[str] = ()
+    ) -> Generation: ...
 
     def sync_weights(self, model: nn.Module) -> None: ...
 

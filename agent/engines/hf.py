@@ -1,8 +1,10 @@
 """The transformers engine: batched ``generate`` on prompts rendered by ``prompts.render_prompt``.
 
-It samples from the training model itself, so ``sync_weights`` has nothing to do. On CPU it
-uses two speed-ups from ``agent/fast`` (oneDNN-prepacked weights, one prefill per distinct
-prompt); both draw the same tokens as the plain path (tests/test_sampling_fast_paths.py).
+It samples from the training model itself, so ``sync_weights`` has nothing to do. It uses two
+speed-ups from ``agent/fast``: one prefill per distinct prompt (with the dynamic KV cache, on any
+device) and, on CPU, oneDNN-prepacked weights; both draw the same tokens as the plain path
+(tests/test_sampling_fast_paths.py). A reply ends at EOS, at ``max_new_tokens`` or after one of
+the envs' stop strings (transformers' ``stop_strings``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ import torch
 from ..fast.prefill import shared_prefill
 from ..fast.prepack import prepacked_linears, worth_prepacking
 from ..prompts import render_prompt
-from ..sampling import Conversation, Generation, SamplingConfig, completion_mask
+from ..sampling import (
+    Conversation,
+    Generation,
+    SamplingConfig,
+    completion_mask,
+    cut_at_stop_strings,
+)
 
 STATIC_PAD_MULTIPLE = 64  # static cache: prompts padded to a multiple so shapes repeat
 MIN_PREPACK_TOKENS = 8  # below this, packing the weights costs more than it saves
@@ -37,8 +45,11 @@ class HFSampler:
         return [render_prompt(self.tokenizer, c, self.config.prompt_format) for c in conversations]
 
     @torch.no_grad()
-    def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation:
-        """Sample ``n`` replies to each conversation in one batched ``generate`` call."""
+    def generate(
+        self, conversations: Sequence[Conversation], n: int = 1, stop: Sequence[str] = ()
+    ) -> Generation:
+        """Sample ``n`` replies to each conversation in one batched ``generate`` call; a reply
+        ends at EOS, at ``max_new_tokens`` or right after the first of the ``stop`` strings."""
         device = next(self.model.parameters()).device
         cfg = self.config
         pad_multiple = STATIC_PAD_MULTIPLE if cfg.static_cache else None
@@ -60,6 +71,8 @@ class HFSampler:
         )
         if cfg.static_cache:
             kwargs["cache_implementation"] = "static"
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
         if cfg.temperature > 0:
             kwargs.update(temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k)
         else:
@@ -84,9 +97,13 @@ class HFSampler:
         self.model.train(was_training)
         completion_ids = out[:, prompt_ids.shape[1] :]  # [N, T]
         comp_mask, truncated = completion_mask(completion_ids, self.eos_ids)
+        cut_at_stop_strings(completion_ids, comp_mask, truncated, self._decode, stop)
         completion_ids = completion_ids.masked_fill(comp_mask == 0, self.tokenizer.pad_token_id)
         replies = self.tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
         return Generation(prompt_ids, prompt_mask, completion_ids, comp_mask, truncated, replies)
+
+    def _decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=False)
 
     def sync_weights(self, model: torch.nn.Module) -> None:
         """Nothing to do: this engine samples from the training model itself."""
@@ -94,5 +111,7 @@ class HFSampler:
     def close(self) -> None:
         """Nothing to release."""
 
-    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
-        return self.generate(conversations, n).texts
+    def __call__(
+        self, conversations: Sequence[Conversation], n: int = 1, stop: Sequence[str] = ()
+    ) -> list[str]:
+        return self.generate(conversations, n, stop).texts

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from grpo_gym.rewards.types import Reply
+
 from ..fieldhelp import help_text
 from ..sampling import Conversation, SamplingConfig
 
@@ -160,7 +162,7 @@ class OpenAIChatPolicy:
             )
         return names
 
-    def _body(self, conversation: Conversation, index: int) -> bytes:
+    def _body(self, conversation: Conversation, index: int, stop: Sequence[str] = ()) -> bytes:
         s = self.sampling
         body: dict[str, Any] = {
             "model": self.config.model,
@@ -169,6 +171,8 @@ class OpenAIChatPolicy:
             "max_tokens": s.max_new_tokens,
             "temperature": s.temperature,
         }
+        if stop:
+            body["stop"] = list(stop)[:4]  # the OpenAI API takes up to 4; the env cuts at all
         if s.top_p < 1:
             body["top_p"] = s.top_p
         if s.top_k > 0:
@@ -209,8 +213,8 @@ class OpenAIChatPolicy:
             "tokens": int((data.get("usage") or {}).get("completion_tokens") or 0),
         }
 
-    def _sample(self, conversation: Conversation, index: int) -> str:
-        body = self._body(conversation, index)
+    def _sample(self, conversation: Conversation, index: int, stop: Sequence[str] = ()) -> str:
+        body = self._body(conversation, index, stop)
         timeouts, error, retries = 0, "", 0
         for attempt in range(self.config.max_retries + 1):
             if attempt:
@@ -224,7 +228,7 @@ class OpenAIChatPolicy:
                     break
                 continue
             self._count(retries, timeouts, out=out)
-            return out["text"]
+            return Reply(out["text"], "length" if out["truncated"] else "stop")
         self._count(retries, timeouts, error=error)
         return FailedReply(error)
 
@@ -244,8 +248,11 @@ class OpenAIChatPolicy:
             if len(st.errors) < 5 and error not in st.errors:
                 st.errors.append(error)
 
-    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
-        """``n`` consecutive replies per conversation, in order; failed samples are ``FailedReply``."""
+    def __call__(
+        self, conversations: Sequence[Conversation], n: int = 1, stop: Sequence[str] = ()
+    ) -> list[str]:
+        """``n`` consecutive replies per conversation, in order, each a ``Reply`` with the server's
+        finish reason; failed samples are ``FailedReply``. ``stop``: the envs' stop strings."""
         # seeds never repeat: each sample gets the next index
         start = self._issued
         self._issued += len(conversations) * n
@@ -253,7 +260,7 @@ class OpenAIChatPolicy:
         if not jobs:
             return []
         with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(jobs))) as pool:
-            return list(pool.map(lambda job: self._sample(*job), jobs))
+            return list(pool.map(lambda job: self._sample(job[0], job[1], stop), jobs))
 
 
 def _error_text(exc: urllib.error.HTTPError) -> str:

@@ -179,7 +179,7 @@ class VLLMEngine:
         texts = [render_prompt(self.tokenizer, c, self.config.prompt_format) for c in conversations]
         return [self.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
 
-    def _sampling_params(self, n: int) -> Any:
+    def _sampling_params(self, n: int, stop: Sequence[str] = ()) -> Any:
         from vllm import SamplingParams
 
         c = self.config
@@ -191,8 +191,9 @@ class VLLMEngine:
             top_p=1.0 if greedy else c.top_p,
             top_k=0 if greedy else c.top_k,
             stop_token_ids=self.eos_ids,
+            stop=list(stop) or None,
             logprobs=0,
-            detokenize=False,
+            detokenize=bool(stop),  # vLLM matches stop strings on the detokenised text
         )
 
     def _wake(self) -> None:
@@ -201,15 +202,18 @@ class VLLMEngine:
             self._asleep = False
 
     @torch.no_grad()
-    def generate(self, conversations: Sequence[Conversation], n: int = 1) -> Generation:
-        """``n`` replies to each conversation (``n`` consecutive rows each), with the engine's log-probs."""
+    def generate(
+        self, conversations: Sequence[Conversation], n: int = 1, stop: Sequence[str] = ()
+    ) -> Generation:
+        """``n`` replies to each conversation (``n`` consecutive rows each), with the engine's
+        log-probs; a reply ends at EOS, at ``max_new_tokens`` or after one of the ``stop`` strings."""
         from vllm.inputs import TokensPrompt
 
         prompts = self.render(conversations)
         self._wake()
         outputs = self.llm.generate(
             [TokensPrompt(prompt_token_ids=p) for p in prompts],
-            self._sampling_params(n),
+            self._sampling_params(n, stop),
             use_tqdm=False,
         )
         if self._sleeps:  # the update needs the memory; weights come back with the next sync
@@ -224,7 +228,7 @@ class VLLMEngine:
                 rows_logp.append(
                     [step[tok].logprob for step, tok in zip(comp.logprobs or [], ids, strict=False)]
                 )
-                rows_trunc.append(not ids or ids[-1] not in self.eos_ids)
+                rows_trunc.append(comp.finish_reason == "length")
         return self._pack(rows_prompt, rows_ids, rows_logp, rows_trunc)
 
     def _pack(
@@ -267,8 +271,10 @@ class VLLMEngine:
         self.llm.reset_prefix_cache()
         self.syncs += 1
 
-    def __call__(self, conversations: Sequence[Conversation], n: int = 1) -> list[str]:
-        return self.generate(conversations, n).texts
+    def __call__(
+        self, conversations: Sequence[Conversation], n: int = 1, stop: Sequence[str] = ()
+    ) -> list[str]:
+        return self.generate(conversations, n, stop).texts
 
     def with_sampling(self, config: SamplingConfig) -> VLLMEngine:
         """The same engine (same ``vllm.LLM``, same weights) with other sampling settings, e.g. greedy eval."""

@@ -6,17 +6,7 @@ Subpackages:
     grpo_gym.agent    GRPO trainer, model loading, evaluation
 """
 
-import os
-import sys
 from importlib.metadata import PackageNotFoundError, version
-
-# OpenMP threads that spin while they wait collapse when another process competes for the cores
-# (torch's intra-op pool: a GRPO step ran 3-5x slower beside one busy process). Passive waits
-# cost little on an idle machine (benchmarks/contention_bench.py). It only takes effect if set
-# before torch loads its OpenMP runtime; the user's own setting always wins.
-OMP_POLICY_SET = "OMP_WAIT_POLICY" not in os.environ and "torch" not in sys.modules
-if OMP_POLICY_SET:
-    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 try:
     __version__ = version("grpo-gym")

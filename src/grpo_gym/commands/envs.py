@@ -7,9 +7,10 @@
 An ID may be Gymnasium's ``module:Name-v0``: the module (on PYTHONPATH, or a ``module.py`` in
 the working folder) is imported first, so an env registered by your own code can be named.
 
-``check`` runs, per env: Gymnasium's ``check_env``, seed determinism, the reference reply
-earning ``max_reward``, and empty / "I don't know." / garbage replies scoring below it without
-raising. It exits 1 if any check fails.
+``check`` runs, per env: Gymnasium's ``check_env``, every observation of 100 seeds (and of every
+prompt of a finite benchmark) inside the observation space, seed determinism, the reference
+reply earning ``max_reward``, and empty / "I don't know." / garbage replies scoring below it
+without raising. It exits 1 if any check fails.
 """
 
 from __future__ import annotations
