@@ -220,7 +220,10 @@ class GRPOConfig:
     )
     keep_checkpoints: int = field(default=2, metadata=_h("how many recent checkpoints to keep"))
     resume: bool = field(
-        default=False, metadata=_h("continue from the newest complete checkpoint in output_dir")
+        default=False,
+        metadata=_h(
+            "continue from the newest complete checkpoint in output_dir (an error if it has none)"
+        ),
     )
     eval_every: int = field(
         default=0, metadata=_h("evaluate on the test split every N steps (0 = off)")

@@ -295,7 +295,10 @@ def evaluate(
         device=_device(policy),
         date=datetime.now(UTC).isoformat(timespec="seconds"),
         wall_s=time.perf_counter() - t_start,
-        notes=list(config.notes),
+        notes=[
+            *config.notes,
+            *(n for i in ids for n in getattr(pool.get(i, 0).unwrapped, "report_notes", ())),
+        ],
         env_kwargs={i: dict(pool.env_kwargs[i]) for i in ids if pool.env_kwargs.get(i)},
     )
     return EvalReport(results, provenance, samples)

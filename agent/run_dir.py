@@ -6,7 +6,8 @@ Messages name settings as Python arguments (``resume=True``); the CLI shows them
 ``prepare`` then trims logs written after that checkpoint (a killed run's tail) and records the
 settings in ``grpo_config.json``. A folder counts as a run once it has a completed step (a logged
 metrics row or a checkpoint): such a folder is never started over, and a ``resume`` that finds
-logs but no checkpoint refuses (``RunDirError``) rather than overwrite them.
+logs but no checkpoint refuses (``RunDirError``) rather than overwrite them; so does one that finds
+no checkpoint at all (nothing to resume, as TRL's ``resume_from_checkpoint=True``).
 """
 
 from __future__ import annotations
@@ -80,9 +81,17 @@ class RunDir:
                 f"{out} holds {logged} logged steps (metrics.jsonl) but {what} to resume from, so resuming "
                 f"would overwrite them: pass another output_dir=FOLDER, or move {out}'s logs away to start over there"
             )
-        if ckpt is None:
-            echo(f"no checkpoint in {out}; starting from scratch")
-        elif is_adapter_checkpoint(ckpt) != cfg.lora.enabled:
+        if ckpt is None:  # as TRL's resume_from_checkpoint=True: resuming needs a checkpoint
+            if damaged:
+                raise RunDirError(
+                    f"nothing to resume in {out}: its {len(damaged)} checkpoint(s) are damaged and "
+                    f"none verifies; move them away, or pass another output_dir=FOLDER"
+                )
+            raise RunDirError(
+                f"nothing to resume in {out}: it holds no checkpoint; "
+                f"to start a fresh run there, leave out resume=True"
+            )
+        if is_adapter_checkpoint(ckpt) != cfg.lora.enabled:
             held, fix = (
                 ("a LoRA adapter", "resume with its LoRA settings (lora_r > 0)")
                 if not cfg.lora.enabled

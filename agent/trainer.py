@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from grpo_gym.envs import make as make_env
+from grpo_gym.envs.settings import check_env_settings
 
 from .checkpoint import (
     checkpoint_step,
@@ -32,6 +33,7 @@ from .cpu_share import choose_threads
 from .distributed import SINGLE, World, init_world, rank_device
 from .doctor import memory_check
 from .engines import Engine, make_engine
+from .engines.vllm_settings import check_vllm_installed
 from .env_pool import EnvPool
 from .errors import NothingToTrain, TrainingInterrupted
 from .fast.memory import keep_freed_memory, release_freed_memory
@@ -174,7 +176,10 @@ def _train(
     for env_id in (
         cfg.env
     ):  # fail fast, before loading a model: unknown ids (with close matches), bad settings
+        check_env_settings(env_id, env_kwargs.get(env_id, {}))  # types, before the constructor
         make_env(env_id, **env_kwargs.get(env_id, {})).close()
+    if cfg.sampling.engine == "vllm":
+        check_vllm_installed()  # the install hint, before any model loads
     run_dir = RunDir.open(cfg, echo)
     if run_dir.start_step >= cfg.steps:
         raise NothingToTrain(

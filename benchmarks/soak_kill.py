@@ -113,6 +113,18 @@ def logged(out: Path) -> int:
     return n
 
 
+def resume_flag(run: Path) -> list[str]:
+    """``--resume`` when the run folder holds a checkpoint. A run killed before its first
+    checkpoint has nothing to resume (``--resume`` would refuse): its folder is moved aside and
+    the run starts afresh."""
+    if list_checkpoints(run):  # a complete one
+        return ["--resume"]
+    if run.exists():
+        n = sum(1 for p in run.parent.glob(f"{run.name}.started-*"))
+        run.rename(run.with_name(f"{run.name}.started-{n + 1}"))
+    return []
+
+
 def newest_step(out: Path) -> int:
     ckpts = list_checkpoints(out)
     return int(ckpts[-1].name.split("-")[1]) if ckpts else 0
@@ -195,7 +207,7 @@ def main() -> int:
                 break
             # kill during start-up (model loading, resume) or at a random moment of a random later step
             target = rng.randint(done, max(done, min(done + 3, args.steps - 2)))
-            proc = start([*train_args(model, run, args.steps, args.seed), "--resume"])
+            proc = start([*train_args(model, run, args.steps, args.seed), *resume_flag(run)])
             t_start = time.monotonic()
             if target == done:
                 delay = rng.uniform(0.2, 1.0) * startup_s
@@ -237,7 +249,7 @@ def main() -> int:
                 + (f", UNREADABLE {bad}" if bad else "")
             )
 
-        proc = start([*train_args(model, run, args.steps, args.seed), "--resume"])
+        proc = start([*train_args(model, run, args.steps, args.seed), *resume_flag(run)])
         _, err = proc.communicate()
         if proc.returncode != 0 and not (finished_early and "nothing to train" in err):
             raise SystemExit(f"final resume failed (exit {proc.returncode}): {err}")

@@ -125,6 +125,8 @@ class TextEnv(gym.Env[str, str]):
     config: Any = None
     #: Whether a scorer error raises in ``step`` (see ``set_strict``) instead of scoring 0.
     strict: bool = False
+    #: Facts about the env's data that every evaluation report of it states (``provenance.notes``).
+    report_notes: ClassVar[tuple[str, ...]] = ()
     #: Strings that end the model's turn (lm-eval's ``until``): engines stop sampling there, and
     #: the scorer reads the reply only up to the first of them. Empty: EOS alone ends a reply.
     stop_strings: tuple[str, ...] = ()
@@ -145,6 +147,9 @@ class TextEnv(gym.Env[str, str]):
                 raise EnvSettingsError(
                     f"{name} has no setting(s) {unknown}: its settings are {sorted(known)}"
                 )
+            from .settings import check_settings  # here: settings.py imports this module
+
+            check_settings(self.config_class, settings, name)  # types, one line each
             self.config = self.config_class(**settings)  # validated in its __post_init__
         elif settings:
             raise EnvSettingsError(f"{name} takes no settings, got {sorted(settings)}")

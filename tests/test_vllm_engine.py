@@ -261,3 +261,33 @@ def test_lora_training_with_the_vllm_engine_syncs_merged_weights(
     drift = [m["engine_drift"] for m in res.history]
     assert all(0 < d < 1e-3 for d in drift), drift  # ... and the engine sampled the moved policy
     assert res.checkpoint is not None and (res.checkpoint / "adapter_config.json").is_file()
+
+
+@pytest.mark.vllm
+@needs_vllm
+def test_engine_stops_at_a_stop_string_and_says_how_each_reply_ended(engine_and_policy) -> None:
+    import string
+
+    from grpo_gym.rewards import finish_reason
+
+    engine, _, tokenizer = engine_and_policy
+    free = engine.generate(CONVS[:1], n=8)
+    reasons = [finish_reason(t) for t in free.texts]
+    assert set(reasons) <= {"stop", "length"}
+    assert reasons == ["length" if bool(t) else "stop" for t in free.truncated]
+    texts = [
+        tokenizer.decode(ids[m.bool()].tolist())
+        for ids, m in zip(free.completion_ids, free.completion_mask, strict=True)
+    ]
+    letters = [c for c in string.ascii_letters if any(c in t for t in texts)]
+    assert letters, f"no letters in the tiny model's replies {texts!r}"
+    stop = max(letters, key=lambda c: sum(c in t for t in texts))  # the most widespread letter
+    stopped = engine.generate(CONVS[:1], n=8, stop=(stop,))
+    reached = 0
+    for i in range(8):
+        kept = stopped.completion_ids[i][stopped.completion_mask[i].bool()].tolist()
+        if stop in tokenizer.decode(kept):  # a reply that reached the stop ends right after it
+            reached += 1
+            assert stop not in tokenizer.decode(kept[:-1]) and not bool(stopped.truncated[i])
+            assert finish_reason(stopped.texts[i]) == "stop"
+    assert reached, f"no reply reached the stop string {stop!r}"

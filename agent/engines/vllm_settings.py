@@ -110,13 +110,18 @@ class VLLMUnavailable(RuntimeError):
     """vLLM cannot serve this model on this device; the message says why and what to do."""
 
 
+def check_vllm_installed() -> None:
+    """Raise ``VLLMUnavailable`` with the install hint if vLLM is not installed (nothing imported)."""
+    if importlib.util.find_spec("vllm") is None:
+        raise VLLMUnavailable(VLLM_INSTALL_HINT)
+
+
 def check_vllm(config: Any, device: str) -> None:
     """Fail with one clear line, before any weights load, if vLLM cannot run this model here.
 
     ``config`` is the model's transformers config (``AutoConfig.from_pretrained`` is enough).
     """
-    if importlib.util.find_spec("vllm") is None:
-        raise VLLMUnavailable(VLLM_INSTALL_HINT)
+    check_vllm_installed()
     # in-process engine core: weights load directly
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     try:

@@ -57,6 +57,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     import gymnasium
 
     from grpo_gym.agent.engines.openai import ServerError
+    from grpo_gym.agent.engines.vllm_settings import VLLMUnavailable
     from grpo_gym.agent.model import ModelLoadError
 
     return (
@@ -65,6 +66,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         FileNotFoundError,
         ModelLoadError,
         ServerError,
+        VLLMUnavailable,
         gymnasium.error.Error,
     )
 
@@ -81,10 +83,62 @@ def _interrupted_type() -> type[BaseException]:
     return TrainingInterrupted
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _long_options(parser: argparse.ArgumentParser) -> set[str]:
+    return {s for a in parser._actions for s in a.option_strings if s.startswith("--")}
+
+
+def unknown_option_message(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """One line for the first ``--option`` the command does not have, with its close matches.
+
+    Checked before argparse parses (whose own message is the top-level usage without a hint, or
+    for ``eval`` a complaint about ``{compare}``). An option counts as known if the command, or a
+    command above it, has it or an option it abbreviates (argparse takes unique prefixes).
+    """
+    import difflib
+
+    chain = [parser]
+    known = _long_options(parser)
+    unknown: list[str] = []
+    for tok in argv:
+        if tok == "--":
+            break
+        subs = _subparsers(chain[-1])
+        if not tok.startswith("-") and tok in subs:
+            chain.append(subs[tok])
+            known |= _long_options(subs[tok])
+        elif tok.startswith("--") and " " not in tok:  # argparse reads "--- a b" as a value
+            name = tok.split("=", 1)[0]
+            if not any(option.startswith(name) for option in known):
+                unknown.append(name)
+    if not unknown:
+        return None
+    sub = chain[-1]
+    options = sorted(_long_options(sub) - {"--help"})
+    close = difflib.get_close_matches(unknown[0], options, n=3, cutoff=0.6)
+    hint = (
+        f"did you mean {' or '.join(close)}?"
+        if close
+        else f"see '{sub.prog} --help' for its options"
+    )
+    more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+    return f"{sub.prog}: error: unrecognized option {unknown[0]}{more}: {hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
     from grpo_gym.commands.flags import as_flags, long_flags
 
     parser = build_parser()
+    message = unknown_option_message(parser, list(sys.argv[1:] if argv is None else argv))
+    if message:
+        print(message, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # e.g. for train --nproc's relaunch
     flags = long_flags(parser)

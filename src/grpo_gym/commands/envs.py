@@ -1,7 +1,7 @@
 """``grpo-gym envs``: list, show and check environments.
 
     grpo-gym envs list [--json]
-    grpo-gym envs show ID [--seed N] [--n K] [--split test] [--kwarg KEY=VALUE ...]
+    grpo-gym envs show ID [--seed N] [--n K] [--split test] [--env-kwargs JSON] [--kwarg KEY=VALUE ...]
     grpo-gym envs check [ID ...] [--n K]
 
 An ID may be Gymnasium's ``module:Name-v0``: the module (on PYTHONPATH, or a ``module.py`` in
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from typing import Any
 
 from grpo_gym.envs import list_envs, resolve_id
 from grpo_gym.envs.checks import make_unwrapped, run_checks
+from grpo_gym.envs.settings import check_env_settings
 
 SOURCE_ORDER = ("built-in", "benchmark", "reasoning-gym", "plugin", "user")  # listing order
 
@@ -34,6 +36,13 @@ def _parse_kwarg(text: str) -> tuple[str, Any]:
         return key.strip(), json.loads(value)
     except json.JSONDecodeError:
         return key.strip(), value
+
+
+def _env_kwargs(env_id: str, text: str) -> dict[str, Any]:
+    """``--env-kwargs`` as train and eval take it: the env's settings, or keyed by its id."""
+    from grpo_gym.agent.config import parse_env_kwargs
+
+    return dict(parse_env_kwargs(text, (env_id,)).get(env_id, {}))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -57,12 +66,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    kwargs = dict(_parse_kwarg(k) for k in args.kwarg)
+    kwargs = _env_kwargs(args.id, args.env_kwargs) if args.env_kwargs else {}
+    kwargs.update(_parse_kwarg(k) for k in args.kwarg)  # --kwarg K=V, the older spelling
+    check_env_settings(args.id, kwargs)  # a wrong type: one line naming the setting's type
     env = make_unwrapped(args.id, **kwargs)
+    split = args.split
+    if split is None:  # train, or the split an evaluation-only env has (MATH500, IFEval: test)
+        offered = tuple(getattr(env, "splits", ("train", "test")))
+        split = "train" if "train" in offered or not offered else offered[0]
+        if split != "train":
+            print(
+                f"note: {resolve_id(args.id)} has no train split: showing {split}", file=sys.stderr
+            )
     for i in range(args.n):
         seed = args.seed + i
-        prompt, info = env.reset(seed=seed, options={"split": args.split})
-        print(f"--- {resolve_id(args.id)}  seed={seed}  split={args.split}")
+        prompt, info = env.reset(seed=seed, options={"split": split})
+        print(f"--- {resolve_id(args.id)}  seed={seed}  split={split}")
         print(f"PROMPT:    {prompt}")
         print(f"REFERENCE: {info['reference']}")
         if info["task"].answer is not None:
@@ -105,14 +124,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="first seed (default: 0)")
     p.add_argument("--n", type=int, default=3, help="number of samples (default: 3)")
     p.add_argument(
-        "--split", choices=("train", "test"), default="train", help="split (default: train)"
+        "--split",
+        choices=("train", "test"),
+        default=None,
+        help="split (default: train, or test for an evaluation-only env such as MATH500)",
+    )
+    p.add_argument(
+        "--env-kwargs",
+        default="",
+        metavar="JSON",
+        help="the env's settings as train and eval take them, e.g. --env-kwargs '{\"digits\": 1}'",
     )
     p.add_argument(
         "--kwarg",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="constructor kwarg (JSON value or plain string), repeatable, e.g. --kwarg digits=1",
+        help="one setting (JSON value or plain string), repeatable, e.g. --kwarg digits=1; "
+        "overrides --env-kwargs",
     )
     p.set_defaults(func=cmd_show)
 

@@ -153,6 +153,19 @@ def _evaluate_served(server: OpenAIConfig, env_ids: list[str], cfg: EvalConfig) 
     return report
 
 
+def _check_env_settings(cfg: EvalConfig, env_ids: list[str]) -> None:
+    """Fail before loading a model on env settings of the wrong type, unknown or out of range."""
+    from grpo_gym.agent.config import parse_env_kwargs
+    from grpo_gym.envs import make as make_env
+    from grpo_gym.envs.settings import check_env_settings
+
+    env_kwargs = parse_env_kwargs(cfg.env_kwargs, tuple(env_ids))
+    for env_id in env_ids:
+        if env_id in env_kwargs:
+            check_env_settings(env_id, env_kwargs[env_id])
+            make_env(env_id, **env_kwargs[env_id]).close()
+
+
 def _check_outputs(cfg: EvalConfig) -> None:
     """Fail before loading a model on output settings that cannot work."""
     from grpo_gym.agent.plots import INSTALL_HINT, plots_available
@@ -224,7 +237,12 @@ def run(args: argparse.Namespace) -> int:
     for note in cfg.notes:
         _err(f"note: {note}")
     env_ids = resolve_env_ids(cfg.env, cfg.suite)
+    _check_env_settings(cfg, env_ids)
     _check_outputs(cfg)
+    if server is None and cfg.sampling.engine == "vllm":
+        from grpo_gym.agent.engines.vllm_settings import check_vllm_installed
+
+        check_vllm_installed()  # the install hint, before any model loads
     if server is not None:
         report = _evaluate_served(server, env_ids, cfg)
     else:

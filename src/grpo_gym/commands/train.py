@@ -12,7 +12,8 @@ from pathlib import Path
 from grpo_gym.agent.checkpoint import CONFIG_FILE
 from grpo_gym.agent.config import PRESETS, GRPOConfig
 
-from .flags import add_dataclass_args, dataclass_from_args, load_config_file
+from .config_file import read_config
+from .flags import add_dataclass_args, dataclass_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +44,7 @@ def config_from_args(args: argparse.Namespace) -> GRPOConfig:
     if getattr(args, "preset", None):
         base.update(PRESETS[args.preset])
     if getattr(args, "config", None):
-        base.update(load_config_file(args.config))
+        base.update(read_config(args.config, GRPOConfig))
     elif getattr(
         args, "resume", False
     ):  # continue a run with its own settings; flags still override
