@@ -74,9 +74,12 @@ def _parquet_rows(path: Path) -> list[dict[str, Any]]:
     return pq.read_table(path).to_pylist()
 
 
-def _csv_rows(path: Path) -> list[dict[str, Any]]:
+def _csv_rows(path: Path, line_numbers: bool) -> list[dict[str, Any]]:
+    """The rows of a CSV file; with ``line_numbers`` each carries its line in the file (the
+    header is line 1, so the first row is line 2; a row spanning lines counts its last)."""
     with path.open(newline="", encoding="utf-8") as fh:
-        return [dict(row) for row in csv.DictReader(fh)]
+        reader = csv.DictReader(fh)
+        return [{**row, LINE_KEY: reader.line_num} if line_numbers else dict(row) for row in reader]
 
 
 def _hf_rows(source: str, config: str | None, split: str, local: bool) -> list[dict[str, Any]]:
@@ -120,7 +123,8 @@ def load_rows(
             hub); or a list of dicts (used as given).
         config: the dataset config name (hub ids only), e.g. ``"main"`` for GSM8K.
         split: the split to read from a folder or hub id (``"train"``, ``"test"``, ...).
-        line_numbers: JSONL rows get their line number under ``LINE_KEY`` (for error messages).
+        line_numbers: JSONL and CSV rows get their line number under ``LINE_KEY`` (for error
+            messages).
     """
     if isinstance(source, list):
         return [dict(row) for row in source]
@@ -134,7 +138,7 @@ def load_rows(
         elif suffix == ".parquet":
             rows = _parquet_rows(path)
         elif suffix == ".csv":
-            rows = _csv_rows(path)
+            rows = _csv_rows(path, line_numbers)
         else:
             raise DatasetLoadError(
                 f"{path}: unknown file type {suffix!r}: use .jsonl, .jsonl.gz, .json, .parquet or .csv"

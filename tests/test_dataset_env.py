@@ -167,3 +167,10 @@ def test_load_rows_errors_are_one_line_with_the_fix(tmp_path: Path) -> None:
     broken.write_text('{"a": 1}\n\n{"a": \n')
     with pytest.raises(DatasetLoadError, match=r"broken\.jsonl:3: not valid JSON"):
         load_rows(broken)
+
+
+def test_a_csv_rows_error_names_its_line_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("question,answer\nWhat is 1+1?,2\nWhat is 2+2?,\n")  # line 3: no answer
+    with pytest.raises(DatasetLoadError, match=r"data\.csv:3: missing or empty string field"):
+        gym.make("grpo_gym/Dataset-v0", source=str(path), prompt_key="question")
