@@ -14,12 +14,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .checkpoint import checkpoint_step
 from .distributed import full_weights
 from .env_pool import EnvPool
 from .evaluate import evaluate
 from .metrics import flatten
 from .plots import plot_training_curve, plots_available
-from .report import EvalReport, format_summary, save_json, save_markdown
+from .report import (
+    EvalReport,
+    ModelInfo,
+    describe_model,
+    format_summary,
+    save_json,
+    save_markdown,
+)
 from .trackers import make_tracker
 
 if TYPE_CHECKING:
@@ -37,8 +45,9 @@ class Hook:
         """Once, when the loop stops."""
 
 
-def evaluate_policy(run: Run, envs: EnvPool) -> EvalReport:
-    """Held-out greedy (``eval_temperature``) pass rates of the current policy on every env."""
+def evaluate_policy(run: Run, envs: EnvPool, step: int = 0) -> EvalReport:
+    """Held-out greedy (``eval_temperature``) pass rates of the current policy on every env; the
+    report names what was evaluated (``policy_info``)."""
     cfg = run.cfg
     engine = run.make_engine(dataclasses.replace(cfg.sampling, temperature=cfg.eval_temperature))
     with full_weights(run.learner.policy, run.world):  # FSDP: whole weights while sampling
@@ -51,7 +60,21 @@ def evaluate_policy(run: Run, envs: EnvPool) -> EvalReport:
             envs=envs,
             progress=cfg.progress and run.world.is_main,
             world=run.world,
+            model=policy_info(run, step),
         )
+
+
+def policy_info(run: Run, step: int) -> ModelInfo:
+    """What an evaluation during a run scores: the starting model (step 0, with its hash), or the
+    policy after ``step`` steps of this run, with the hash of the checkpoint saved at that step
+    when there is one (the final evaluation's)."""
+    if step == 0:
+        return describe_model(run.cfg.model)
+    name = f"{run.cfg.model} after {step} steps of the run in {run.out}"
+    ckpt = run.last_checkpoint
+    if ckpt is not None and checkpoint_step(ckpt) == step:
+        return dataclasses.replace(describe_model(ckpt), name=name, checkpoint_step=step)
+    return ModelInfo(name, checkpoint_step=step)
 
 
 class Curriculum(Hook):
@@ -95,7 +118,7 @@ class PeriodicEval(Hook):
     def on_step(self, run: Run, step: int, res: StepResult, m: dict[str, Any]) -> None:
         if step % self.every or step >= run.cfg.steps:
             return
-        ev = evaluate_policy(run, run.eval_envs)
+        ev = evaluate_policy(run, run.eval_envs, step)
         m["eval"] = {f"pass@1/{r.env_id}": r.pass_at_k[1] for r in ev.results}
         run.echo(f"step {step}: " + format_summary(ev))
 

@@ -243,7 +243,7 @@ def _train(
             checkpoint=result.checkpoint,
         )
     if cfg.eval_before_after and not stopped:  # a signal in the last step skips only this
-        result.eval_after = evaluate_policy(run, run.eval_envs)
+        result.eval_after = evaluate_policy(run, run.eval_envs, result.steps)
         echo("after training:  " + format_summary(result.eval_after))
         if world.is_main:
             save_eval(run.out, result.eval_after, "eval_after")

@@ -267,3 +267,20 @@ def test_envs_show_takes_env_kwargs_and_kwarg(capsys: pytest.CaptureFixture[str]
     keyed = '{"grpo_gym/Arithmetic-v0": {"digits": "one"}}'
     assert main(["envs", "show", "Arithmetic-v0", "--env-kwargs", keyed]) == 2
     assert "'digits' must be an integer" in _one_line(capsys)
+
+
+def test_reports_name_what_was_evaluated(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Issue 32 item 7: eval_after names the run, the step and the checkpoint's hash."""
+    from grpo_gym.agent import train
+    from grpo_gym.agent.report import describe_model
+    from tests.helpers import tiny_cfg
+
+    res = train(tiny_cfg(tiny_model_dir, tmp_path / "run", eval_before_after=True, eval_problems=2))
+    before = res.eval_before.provenance.model  # type: ignore[union-attr]
+    after = res.eval_after.provenance.model  # type: ignore[union-attr]
+    assert before == describe_model(tiny_model_dir) and before.sha256
+    assert (
+        after.checkpoint_step == 2 and "after 2 steps" in after.name and str(tmp_path) in after.name
+    )
+    assert after.sha256 and after.sha256 == describe_model(res.checkpoint).sha256  # type: ignore[arg-type]
+    assert after.sha256 != before.sha256
