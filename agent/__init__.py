@@ -18,13 +18,14 @@ it replaces and chosen by an explicit setting.
 """
 
 from . import openmp_policy  # noqa: F401  (first: sets OMP_WAIT_POLICY before torch loads)
-from .config import PRESETS, GRPOConfig
+from .config import GRPOConfig
 from .engines import Engine, HFSampler, make_engine
 from .evaluate import EvalConfig, evaluate
 from .logprobs import completion_logprobs, plain_completion_logprobs
 from .loss import group_advantages, grpo_loss
 from .model import DEFAULT_MODEL, ModelLoadError, load_policy
 from .passk import pass_at_k
+from .presets import PRESETS
 from .report import EvalReport, format_summary
 from .sampling import Generation, Policy, SamplingConfig
 from .step import StepResult, grpo_step

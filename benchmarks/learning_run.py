@@ -47,9 +47,9 @@ from machine import describe_machine  # benchmarks/machine.py, beside this scrip
 
 import grpo_gym
 from grpo_gym.agent.checkpoint import checkpoint_step, latest_good_checkpoint
-from grpo_gym.agent.config import PRESETS as CONFIG_PRESETS
 from grpo_gym.agent.config import GRPOConfig
 from grpo_gym.agent.errors import NothingToTrain, TrainingInterrupted
+from grpo_gym.agent.presets import PRESETS as CONFIG_PRESETS
 from grpo_gym.agent.report import EvalReport, describe_model, load_json
 from grpo_gym.agent.sampling import SamplingConfig
 from grpo_gym.agent.trainer import train

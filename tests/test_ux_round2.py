@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grpo_gym.agent.config import PRESETS, GRPOConfig
+from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.presets import PRESETS
 from grpo_gym.cli import build_parser, main
 from grpo_gym.commands.train import config_from_args
 

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from grpo_gym.agent.checkpoint import CONFIG_FILE
-from grpo_gym.agent.config import PRESETS, GRPOConfig
+from grpo_gym.agent.config import GRPOConfig
+from grpo_gym.agent.presets import PRESETS
 
 from .config_file import read_config
 from .flags import add_dataclass_args, dataclass_from_args
