@@ -41,7 +41,9 @@ def truncated_result(reply: str, policy: str, reward_kind: str) -> RewardResult 
     how = scorable_prefix(reply)
     if how is None:
         return RewardResult(score=0.0, reason=TRUNCATED_NO_ANSWER)
-    return Reply(how[0], "length")
+    # what is left holds a finished explicit answer and may be scored as a finished reply (so
+    # math_reward does not run the truncation rule on it a second time)
+    return Reply(how[0], "stop")
 
 
 def safe_score(env: TextEnv, reply: str, task: Task) -> RewardResult:
